@@ -1,0 +1,68 @@
+// Usage aggregation over records in memory: the reference the SQL adapters must agree with.
+import type { Micros } from './money.js';
+import type { UsageAggregate, UsageGroup, UsageQuery, UsageRecord, UsageRow, UsageSort, UsageTotals } from '../ports/usage.js';
+
+/** Default most rows an aggregate returns. */
+export const DEFAULT_USAGE_LIMIT = 1000;
+
+const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/** The bucket a record falls in for a grouping; times in UTC. */
+export function groupValue(r: UsageRecord, g: UsageGroup): string {
+  switch (g) {
+    case 'model': return r.model ?? r.requestedModel;
+    case 'provider': return r.provider ?? 'none';
+    case 'key': return r.keyId;
+    case 'day': return new Date(r.time).toISOString().slice(0, 10);
+    case 'hour': return new Date(r.time).toISOString().slice(0, 13);
+    case 'hourOfDay': return String(new Date(r.time).getUTCHours());
+  }
+}
+
+/** Whether a record passes the query's filters. */
+export function matches(r: UsageRecord, q: UsageQuery): boolean {
+  return (q.from === undefined || r.time >= q.from)
+    && (q.to === undefined || r.time < q.to)
+    && (q.model === undefined || r.model === q.model)
+    && (q.provider === undefined || r.provider === q.provider)
+    && (q.keyId === undefined || r.keyId === q.keyId);
+}
+
+/** Orders rows as the query asks; ties break on the group so answers are stable. */
+export function sortRows(rows: UsageRow[], sort: UsageSort = 'cost_desc', group?: UsageGroup): UsageRow[] {
+  const byGroup = (a: UsageRow, b: UsageRow) =>
+    group === 'hourOfDay' ? Number(a.group) - Number(b.group) : a.group < b.group ? -1 : a.group > b.group ? 1 : 0;
+  const cmp: Record<UsageSort, (a: UsageRow, b: UsageRow) => number> = {
+    cost_desc: (a, b) => b.cost - a.cost || byGroup(a, b),
+    cost_asc: (a, b) => a.cost - b.cost || byGroup(a, b),
+    requests_desc: (a, b) => b.requests - a.requests || byGroup(a, b),
+    tokens_desc: (a, b) => b.inputTokens + b.outputTokens - (a.inputTokens + a.outputTokens) || byGroup(a, b),
+    group_asc: byGroup,
+  };
+  return rows.sort(cmp[sort]);
+}
+
+const zero = (): UsageTotals => ({ requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 as Micros });
+const add = (t: UsageTotals, r: UsageRecord) => {
+  t.requests += 1;
+  t.inputTokens += r.inputTokens;
+  t.outputTokens += r.outputTokens;
+  t.cost = (t.cost + r.cost) as Micros;
+};
+
+/** Filters, groups, sorts and totals records in one pass. */
+export function aggregateRecords(records: Iterable<UsageRecord>, q: UsageQuery): UsageAggregate {
+  const totals = zero();
+  const groups = new Map<string, UsageRow>();
+  for (const r of records) {
+    if (!matches(r, q)) continue;
+    add(totals, r);
+    if (q.groupBy === undefined) continue;
+    const g = groupValue(r, q.groupBy);
+    let row = groups.get(g);
+    if (row === undefined) groups.set(g, (row = { group: g, ...zero() }));
+    add(row, r);
+  }
+  const rows = sortRows([...groups.values()], q.sort, q.groupBy).slice(0, q.limit ?? DEFAULT_USAGE_LIMIT);
+  return { rows, totals };
+}

@@ -1,0 +1,29 @@
+// The public barrel: named exports only.
+export { createTokenHub, type TokenHubInstance } from './create.js';
+export { TokenHub, type ExchangeEnd } from './hub/index.js';
+export type { HubOptions, HubLogger, AdminAuthorizer } from './hub/options.js';
+export type { HubState, Attempt, Forwarded, Settlement } from './hub/state.js';
+
+export { HubError, type OpenAIErrorBody } from './core/errors.js';
+export { type Micros, usdToMicros, microsToUsd, formatUsd } from './core/money.js';
+export { defineModel, DEFAULT_MODELS, type ModelEntry, type ModelEntryInput, type Tier } from './core/catalog.js';
+export { defaultPricing, staticPricing, priceListFile } from './core/pricing.js';
+export { chatRequestSchema, parseChatRequest, type ChatRequest, type ChatMessage } from './core/request.js';
+export { requestFeatures, inputTokenUpperBound, type RequestFeatures } from './core/estimate.js';
+export { costMicros, worstCaseCost, estimatedCost, type Usage } from './core/cost.js';
+export { StrategyRegistry, costStrategy, fixedStrategy, type Strategy, type StrategyInput, type StrategyPick, type Candidate } from './core/strategy.js';
+export { STRATEGY_HEADER, type Route } from './core/route.js';
+export { ProviderHealth, type ProviderState } from './core/health.js';
+
+export type { Awaitable } from './ports/awaitable.js';
+export type { KeyRecord, KeyStore, KeyPatch } from './ports/keys.js';
+export type { SpendStore, Reservation, ReserveResult, SettleResult, MonthLedger } from './ports/spend.js';
+export type { UsageStore, UsageRecord, UsageQuery, UsageAggregate, UsageRow, UsageTotals, UsageGroup, UsageSort } from './ports/usage.js';
+export type { Storage } from './ports/storage.js';
+export type { PricingSource } from './ports/pricing.js';
+
+export { openai, openAICompatible, type OpenAICompatibleOptions } from './providers/openai/index.js';
+export type { Provider, StreamTranslator, UpstreamRequest, ChatCompletion, ExchangeInfo, MappedResponse } from './providers/types.js';
+export { undiciTransport, type Transport, type TransportTimeouts } from './transport/undici.js';
+
+export { memoryStorage, memoryKeyStore, memorySpendStore, memoryUsageStore } from './adapters/memory/index.js';

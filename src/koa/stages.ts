@@ -1,0 +1,112 @@
+// The five stages as Koa middlewares; each only translates between Koa and the hub engine.
+import { Readable } from 'node:stream';
+import type { Context } from 'koa';
+import { toHubError } from '../core/errors.js';
+import type { TokenHub } from '../hub/index.js';
+import type { KeyRecord } from '../ports/keys.js';
+import type { Awaitable } from '../ports/awaitable.js';
+import { hubState, type HubMiddleware } from './context.js';
+
+/** Answers every error below it in the OpenAI error shape; nothing leaves as HTML or an empty 500. */
+export function errorHandler(hub: TokenHub): HubMiddleware {
+  return async function errorHandler(ctx, next) {
+    try {
+      await next();
+    } catch (err) {
+      const e = toHubError(err);
+      if (e.status >= 500 && e.type === 'server_error') hub.logger.error('unhandled error', { path: ctx.path, error: String(err) });
+      if (ctx.headerSent) return;
+      ctx.status = e.status;
+      ctx.set(e.headers);
+      const state = ctx.state.tokenhub;
+      if (state !== undefined) ctx.set('x-inferoute-request-id', state.requestId);
+      ctx.body = e.toBody();
+    }
+  };
+}
+
+export interface AuthKeyOptions {
+  /**
+   * Host auth: return the key record for a caller the host has already identified
+   * (session, JWT), or null to fall back to the `Authorization: Bearer th-…` header.
+   */
+  resolve?: (ctx: Context) => Awaitable<KeyRecord | null>;
+}
+
+/** Stage 1: the TokenHub key behind `Authorization: Bearer th-…`; 401 otherwise. */
+export function authKey(hub: TokenHub, { resolve }: AuthKeyOptions = {}): HubMiddleware {
+  return async function authKey(ctx, next) {
+    const state = hubState(ctx, hub);
+    const resolved = resolve === undefined ? null : await resolve(ctx as unknown as Context);
+    if (resolved !== null) state.key = resolved;
+    else await hub.authenticate(state, ctx.get('authorization') || undefined);
+    await next();
+  };
+}
+
+/** Stage: validates the body and picks ordered candidates (`fixed`, `cost`, aliases, the strategy header). */
+export function resolveStrategy(hub: TokenHub): HubMiddleware {
+  return async function resolveStrategy(ctx, next) {
+    const state = hubState(ctx, hub);
+    // A host body parser may have run already; otherwise read the body here, bounded.
+    const parsed = (ctx.request as { body?: unknown }).body;
+    const body = parsed !== undefined ? parsed : await hub.readBody(ctx.req, ctx.get('content-length') || undefined);
+    hub.route(state, body, (name) => ctx.get(name) || undefined);
+    await next();
+  };
+}
+
+/** Stage: reserves the request's worst-case cost against the key's month; 429 with no upstream call when it does not fit. */
+export function spendCap(hub: TokenHub): HubMiddleware {
+  return async function spendCap(ctx, next) {
+    await hub.reserve(hubState(ctx, hub));
+    await next();
+  };
+}
+
+/** Stage: sends to the candidates with fallback; streams pass through as they arrive. */
+export function forwardToProvider(hub: TokenHub): HubMiddleware {
+  return async function forwardToProvider(ctx, next) {
+    const state = hubState(ctx, hub);
+    // The client leaving cancels the upstream request, streaming or not.
+    ctx.res.once('close', () => {
+      if (!ctx.res.writableFinished) state.abort.abort();
+    });
+    const f = await hub.forward(state);
+    ctx.set(hub.responseHeaders(state));
+    if (f.kind === 'json') {
+      ctx.body = f.completion;
+    } else {
+      ctx.status = 200;
+      ctx.type = 'text/event-stream; charset=utf-8';
+      ctx.set({ 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      ctx.body = Readable.from(f.frames, { objectMode: false });
+    }
+    await next();
+  };
+}
+
+/**
+ * Stage: settles the reservation and records usage once the exchange is over — at once for JSON,
+ * when the stream ends for streams (also when the client leaves or the upstream fails). Put it
+ * first so it sees failures of every later stage.
+ */
+export function recordUsage(hub: TokenHub): HubMiddleware {
+  return async function recordUsage(ctx, next) {
+    const state = hubState(ctx, hub);
+    try {
+      await next();
+    } catch (err) {
+      const e = toHubError(err);
+      await hub.finish(state, { status: e.status, error: e });
+      throw err;
+    }
+    if (state.forwarded?.kind === 'stream') {
+      void hub.finish(state, { status: 200, error: null });
+      return;
+    }
+    await hub.finish(state, { status: ctx.status, error: null });
+    // The cost and the settled remaining budget are known now, before the JSON goes out.
+    ctx.set(hub.responseHeaders(state));
+  };
+}

@@ -1,0 +1,120 @@
+// The OpenAI-compatible base: OpenAI itself and any server that speaks Chat Completions (Groq, Together, vLLM, Ollama).
+import { z } from 'zod';
+import type { Usage } from '../../core/cost.js';
+import type { ChatRequest } from '../../core/request.js';
+import type { ModelEntry } from '../../core/catalog.js';
+import type { ChatCompletion, ExchangeInfo, MappedResponse, Provider, StreamTranslator, UpstreamRequest } from '../types.js';
+import { UpstreamStreamError } from '../types.js';
+import type { SseEvent } from '../../stream/sse.js';
+
+export const openAICompatibleOptionsSchema = z.object({
+  /** Provider name used in model ids (`name/model`). Default `openai`. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/).default('openai'),
+  apiKey: z.string().min(1),
+  /** Base URL including the version path, as the official SDKs take it. Default `https://api.openai.com/v1`. */
+  baseURL: z.url().default('https://api.openai.com/v1'),
+  /** Extra headers sent on every upstream request (e.g. `OpenAI-Organization`). Default none. */
+  headers: z.record(z.string(), z.string()).default({}),
+});
+export type OpenAICompatibleOptions = z.input<typeof openAICompatibleOptionsSchema>;
+
+interface OpenAIUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+}
+
+const toUsage = (u: OpenAIUsage | null | undefined): Usage | null =>
+  u == null || typeof u.prompt_tokens !== 'number'
+    ? null
+    : { inputTokens: u.prompt_tokens, outputTokens: u.completion_tokens ?? 0, estimated: false };
+
+/** Bytes of generated text in one chunk's deltas (content, refusal, tool-call arguments). */
+function deltaBytes(chunk: { choices?: Array<{ delta?: Record<string, unknown> }> }): number {
+  let n = 0;
+  for (const c of chunk.choices ?? []) {
+    const d = c.delta;
+    if (d === undefined) continue;
+    if (typeof d.content === 'string') n += Buffer.byteLength(d.content);
+    if (typeof d.refusal === 'string') n += Buffer.byteLength(d.refusal);
+    const calls = d.tool_calls as Array<{ function?: { arguments?: string; name?: string } }> | undefined;
+    if (calls !== undefined) for (const t of calls) n += Buffer.byteLength(t.function?.arguments ?? '') + Buffer.byteLength(t.function?.name ?? '');
+  }
+  return n;
+}
+
+class OpenAIStreamTranslator implements StreamTranslator {
+  private seenUsage: Usage | null = null;
+  private bytes = 0;
+  private done = false;
+  constructor(private readonly info: ExchangeInfo, private readonly includeUsage: boolean) {}
+
+  push(event: SseEvent): string[] {
+    if (event.data === '[DONE]') {
+      this.done = true;
+      return [];
+    }
+    const chunk = JSON.parse(event.data) as Record<string, unknown> & { choices?: unknown[]; usage?: OpenAIUsage | null; error?: { message?: string; type?: string } };
+    if (chunk.error !== undefined) throw new UpstreamStreamError(chunk.error.message ?? 'upstream stream error', chunk.error.type);
+    const usage = toUsage(chunk.usage);
+    if (usage !== null) this.seenUsage = usage;
+    this.bytes += deltaBytes(chunk as never);
+    chunk.model = this.info.model;
+    if (!this.includeUsage) {
+      // We asked upstream for usage on the client's behalf; hide it again.
+      if (usage !== null && (chunk.choices === undefined || chunk.choices.length === 0)) return [];
+      delete chunk.usage;
+    }
+    return [JSON.stringify(chunk)];
+  }
+  end(): string[] {
+    return [];
+  }
+  usage(): Usage | null {
+    return this.seenUsage;
+  }
+  outputBytes(): number {
+    return this.bytes;
+  }
+  completed(): boolean {
+    return this.done;
+  }
+}
+
+/** A provider for any server speaking the OpenAI Chat Completions wire format. */
+export function openAICompatible(options: OpenAICompatibleOptions): Provider {
+  const o = openAICompatibleOptionsSchema.parse(options);
+  const url = `${o.baseURL.replace(/\/+$/, '')}/chat/completions`;
+  const headers = Object.freeze({ ...o.headers, 'content-type': 'application/json', authorization: `Bearer ${o.apiKey}` });
+  return {
+    name: o.name,
+    buildRequest(req: ChatRequest, model: ModelEntry, stream: boolean): UpstreamRequest {
+      const body: Record<string, unknown> = { ...req, model: model.upstreamModel, stream };
+      // Always ask for usage on streams: it is what the gateway bills from.
+      if (stream) body.stream_options = { ...(req.stream_options ?? {}), include_usage: true };
+      else delete body.stream_options;
+      return { url, headers, body: JSON.stringify(body) };
+    },
+    parseResponse(body: unknown, info: ExchangeInfo): MappedResponse {
+      const completion = body as ChatCompletion;
+      completion.model = info.model;
+      return { completion, usage: toUsage(completion.usage) };
+    },
+    streamTranslator: (info, includeUsage) => new OpenAIStreamTranslator(info, includeUsage),
+    errorMessage(status: number, text: string): string {
+      try {
+        const parsed = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
+        const e = parsed.error;
+        const msg = typeof e === 'string' ? e : e?.message ?? parsed.message;
+        if (typeof msg === 'string' && msg !== '') return msg;
+      } catch {
+        // not JSON: fall through to a generic message rather than echo an HTML page
+      }
+      return `upstream answered HTTP ${status}`;
+    },
+  };
+}
+
+/** OpenAI itself. Default base URL `https://api.openai.com/v1`, provider name `openai`. */
+export function openai(options: Omit<OpenAICompatibleOptions, 'name'> & { name?: string }): Provider {
+  return openAICompatible({ name: 'openai', ...options });
+}

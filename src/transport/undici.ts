@@ -1,0 +1,71 @@
+// Upstream HTTP over undici: keep-alive pools and explicit connect, first-byte and idle timeouts.
+import { Agent, request, errors } from 'undici';
+import type { UpstreamRequest } from '../providers/types.js';
+
+/** An upstream answer whose body has not been read yet. */
+export interface TransportResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: AsyncIterable<Uint8Array> & { text(): Promise<string>; json(): Promise<unknown>; dump(): Promise<void> };
+}
+
+/** Sends one upstream request; rejects with a TransportError on connection faults and timeouts. */
+export type Transport = (req: UpstreamRequest, signal: AbortSignal) => Promise<TransportResponse>;
+
+/** A connection fault or timeout talking to a provider. */
+export class TransportError extends Error {
+  constructor(message: string, readonly kind: 'connection' | 'timeout' | 'aborted', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransportError';
+  }
+}
+
+export interface TransportTimeouts {
+  /** Milliseconds to establish a connection. Default 10,000. */
+  connectMs?: number;
+  /** Milliseconds from sending the request to the response headers (the first byte). Default 120,000. */
+  firstByteMs?: number;
+  /** Milliseconds the body may go silent between two chunks. Default 120,000. */
+  idleMs?: number;
+  /** Keep-alive sockets per upstream origin. Default 256. */
+  connections?: number;
+}
+
+/** Classifies an undici or abort error into what fallback and cooldown need to know. */
+export function toTransportError(err: unknown, signal: AbortSignal): TransportError {
+  if (err instanceof TransportError) return err;
+  if (signal.aborted) return new TransportError('request aborted', 'aborted', { cause: err });
+  if (
+    err instanceof errors.ConnectTimeoutError ||
+    err instanceof errors.HeadersTimeoutError ||
+    err instanceof errors.BodyTimeoutError
+  ) {
+    return new TransportError('upstream timed out', 'timeout', { cause: err });
+  }
+  return new TransportError('upstream connection failed', 'connection', { cause: err });
+}
+
+/** A transport with one keep-alive pool per origin, built once per hub. */
+export function undiciTransport({
+  connectMs = 10_000,
+  firstByteMs = 120_000,
+  idleMs = 120_000,
+  connections = 256,
+}: TransportTimeouts = {}): Transport & { close(): Promise<void> } {
+  const agent = new Agent({
+    connect: { timeout: connectMs },
+    headersTimeout: firstByteMs,
+    bodyTimeout: idleMs,
+    connections,
+    keepAliveTimeout: 30_000,
+  });
+  const send: Transport = async (req, signal) => {
+    try {
+      const res = await request(req.url, { method: 'POST', headers: req.headers, body: req.body, signal, dispatcher: agent });
+      return { status: res.statusCode, headers: res.headers, body: res.body };
+    } catch (err) {
+      throw toTransportError(err, signal);
+    }
+  };
+  return Object.assign(send, { close: () => agent.close() });
+}
