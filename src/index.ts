@@ -16,7 +16,7 @@ export { STRATEGY_HEADER, type Route } from './core/route.js';
 export { ProviderHealth, type ProviderState } from './core/health.js';
 
 export type { Awaitable } from './ports/awaitable.js';
-export type { KeyRecord, KeyStore, KeyPatch } from './ports/keys.js';
+export type { KeyRecord, KeyStore, KeyPatch, KeySettings } from './ports/keys.js';
 export type { SpendStore, Reservation, ReserveResult, SettleResult, MonthLedger } from './ports/spend.js';
 export type { UsageStore, UsageRecord, UsageQuery, UsageAggregate, UsageRow, UsageTotals, UsageGroup, UsageSort } from './ports/usage.js';
 export type { Storage } from './ports/storage.js';

@@ -249,6 +249,10 @@ export class TokenHub {
         tier: state.route?.tier ?? null,
         reason: state.route?.reason ?? null,
         warning: state.warning,
+        needsTools: state.features?.tools ?? false,
+        needsImages: state.features?.images ?? false,
+        needsJson: state.features?.json ?? false,
+        contextTokens: state.features === null ? 0 : state.features.estimatedInputTokens + (state.features.requestedOutputTokens ?? 0),
       };
       this.usage.add(record);
     } catch (err) {

@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { bearerSecret, generateKeySecret, hashKeySecret, hashesEqual } from '../core/keys.js';
 import { invalidApiKey } from '../core/errors.js';
 import type { Micros } from '../core/money.js';
-import type { KeyPatch, KeyRecord, KeyStore } from '../ports/keys.js';
+import type { KeyPatch, KeyRecord, KeySettings, KeyStore } from '../ports/keys.js';
 
 export interface KeyServiceOptions {
   store: KeyStore;
@@ -49,7 +49,7 @@ export class KeyService {
     return record;
   }
 
-  async create(input: { name: string; monthlyLimit: Micros | null; allowedModels: string[] | null }): Promise<CreatedKey> {
+  async create(input: { name: string; monthlyLimit: Micros | null; allowedModels: string[] | null; settings?: KeySettings }): Promise<CreatedKey> {
     const secret = generateKeySecret();
     const record: KeyRecord = {
       id: `key_${randomUUID().replace(/-/g, '').slice(0, 20)}`,
@@ -60,6 +60,7 @@ export class KeyService {
       disabled: false,
       createdAt: new Date(this.clock()).toISOString(),
       revokedAt: null,
+      settings: input.settings ?? {},
     };
     await this.store.create(record);
     return { record, secret };

@@ -17,10 +17,24 @@ export interface KeyRecord {
   createdAt: string;
   /** ISO-8601 instant of revocation; a revoked key never authenticates again. */
   revokedAt: string | null;
+  /** Per-key routing settings; stored as one JSON document. Default `{}`. */
+  settings: KeySettings;
+}
+
+/** Routing settings of one key. Every field is optional; absent means the gateway default. */
+export interface KeySettings {
+  /** Strategy for `model: "auto"` with this key. */
+  defaultStrategy?: string;
+  /** Lowest tier `auto` may route this key to. */
+  minTier?: 'economy' | 'standard' | 'premium';
+  /** Spend-aware tapering: fractions of the cap (e.g. [0.8, 0.95]) past which `auto` moves down a tier. */
+  taperAt?: number[];
+  /** Free-form labels a host attaches (customer id, team); never secrets. */
+  labels?: Record<string, string>;
 }
 
 /** Fields an admin may change. */
-export type KeyPatch = Partial<Pick<KeyRecord, 'name' | 'monthlyLimit' | 'allowedModels' | 'disabled'>>;
+export type KeyPatch = Partial<Pick<KeyRecord, 'name' | 'monthlyLimit' | 'allowedModels' | 'disabled' | 'settings'>>;
 
 /** Key records. Every method is atomic; a change is visible to the next call on any instance. */
 export interface KeyStore {

@@ -35,6 +35,12 @@ export interface UsageRecord {
   reason: string | null;
   /** A note for operators, e.g. that the spend store was down and the request was let through. */
   warning: string | null;
+  /** What the request needed, so the dashboard can find a cheaper model that would have served it. */
+  needsTools: boolean;
+  needsImages: boolean;
+  needsJson: boolean;
+  /** Estimated input tokens plus requested output: the context a model had to hold. */
+  contextTokens: number;
 }
 
 export const USAGE_GROUPS = ['model', 'provider', 'key', 'day', 'hour', 'hourOfDay'] as const;

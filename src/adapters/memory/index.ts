@@ -11,7 +11,7 @@ export function memoryKeyStore(): KeyStore {
   const byId = new Map<string, KeyRecord>();
   const idByHash = new Map<string, string>();
   const copy = (r: KeyRecord | undefined): KeyRecord | null =>
-    r === undefined ? null : { ...r, allowedModels: r.allowedModels === null ? null : [...r.allowedModels] };
+    r === undefined ? null : structuredClone(r);
   return {
     create(record) {
       if (byId.has(record.id) || idByHash.has(record.hash)) throw new Error(`key ${record.id} already exists`);
