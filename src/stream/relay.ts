@@ -61,15 +61,18 @@ export function relayStream(
   async function* frames(): AsyncGenerator<string, void, undefined> {
     const decoder = new SseDecoder();
     const text = new TextDecoder();
+    // Frames translated but not yet yielded; kept outside the loop so an error mid-batch still sends what came before it.
+    let out = '';
     try {
       try {
         for await (const bytes of upstream) {
           const events = decoder.push(text.decode(bytes, { stream: true }));
-          let out = '';
           for (const ev of events) for (const chunk of translator.push(ev)) out += sseData(chunk);
           if (out !== '') {
             firstByteAt ??= clock();
-            yield out;
+            const ready = out;
+            out = '';
+            yield ready;
           }
         }
         let tail = '';
@@ -91,7 +94,8 @@ export function relayStream(
             : err instanceof SyntaxError
               ? { message: 'The provider sent a malformed stream event.', code: 'upstream_error' }
               : { message: 'The provider stream failed mid-way.', code: 'stream_interrupted' };
-        yield sseErrorFrame(error.message, error.code);
+        firstByteAt ??= clock();
+        yield out + sseErrorFrame(error.message, error.code);
       }
     } finally {
       finish();
