@@ -4,7 +4,7 @@ import { estimatedCost } from './cost.js';
 import type { RequestFeatures } from './estimate.js';
 import { HubError, invalidRequest, modelNotAllowed, modelNotFound, noProviderAvailable } from './errors.js';
 import type { ChatRequest } from './request.js';
-import type { Candidate, StrategyRegistry } from './strategy.js';
+import type { Candidate, SpendSnapshot, StrategyRegistry } from './strategy.js';
 import type { KeyRecord } from '../ports/keys.js';
 import type { PricingSource } from '../ports/pricing.js';
 
@@ -30,8 +30,7 @@ export function ineligibility(model: ModelEntry, f: RequestFeatures, key: KeyRec
   if (f.images && !model.supportsImages) return 'images';
   if (f.json && !model.supportsJson) return 'json';
   if (f.stream && !model.supportsStreaming) return 'streaming';
-  const output = Math.min(f.requestedOutputTokens ?? 0, model.maxOutputTokens);
-  if (f.estimatedInputTokens + output > model.contextWindow) return 'context';
+  if (f.estimatedInputTokens + (f.requestedOutputTokens ?? 0) > model.contextWindow) return 'context';
   if (!env.configured(model.provider)) return 'provider';
   if (env.coolingDown(model.provider)) return 'cooldown';
   return null;
@@ -50,6 +49,8 @@ export interface RouteInput {
   features: RequestFeatures;
   key: KeyRecord;
   header(name: string): string | undefined;
+  /** The key's month spend, passed to the strategy; the engine fills it only for keys with `settings.taperAt`. */
+  spend?: SpendSnapshot;
 }
 
 /** The request header that names a strategy. */
@@ -116,7 +117,7 @@ export function resolveRoute(
   // Stable sort: equal prices keep catalog order.
   eligible.sort((a, b) => a.estimatedCost - b.estimatedCost);
 
-  const pick = strategy({ request, features, requestedModel: requested, eligible, key, header: input.header });
+  const pick = strategy({ request, features, requestedModel: requested, eligible, key, header: input.header, spend: input.spend });
   if (pick.candidates.length === 0) {
     if (eligible.length === 0 && reasons.size === 1 && reasons.has('key')) throw modelNotAllowed(requested);
     for (const r of ['cooldown', 'provider'] as const) {

@@ -43,12 +43,12 @@ export async function forwardRequest(deps: ForwardDeps, input: ForwardInput): Pr
     model: model.id,
   });
   let lastFailure: HubError | null = null;
+  // Providers this request could not reach at all; their other models would only fail the same way, slower.
+  const unreachable = new Set<string>();
 
   for (const model of candidates) {
     const provider = deps.providers.get(model.provider);
-    if (provider === undefined) continue;
-    // A provider that failed earlier in this very request is cooling down: skip it, unless it is all we have.
-    if (deps.health.coolingDown(provider.name) && attempts.length > 0) continue;
+    if (provider === undefined || unreachable.has(provider.name)) continue;
     const upstream = provider.buildRequest(request, model, stream);
     const attempt: Attempt = { provider: provider.name, model: model.id, outcome: 'ok', status: null };
     attempts.push(attempt);
@@ -59,6 +59,7 @@ export async function forwardRequest(deps: ForwardDeps, input: ForwardInput): Pr
       const e = err instanceof TransportError ? err : new TransportError('upstream failed', 'connection', { cause: err });
       if (e.kind === 'aborted') throw new HubError('The client closed the request.', { status: 499, type: 'client_closed', code: 'client_closed' });
       attempt.outcome = e.kind;
+      unreachable.add(provider.name);
       deps.health.fail(provider.name, e.kind);
       lastFailure = e.kind === 'timeout'
         ? upstreamTimeout(`${model.id} did not answer in time.`)

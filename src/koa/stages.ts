@@ -1,11 +1,13 @@
 // The five stages as Koa middlewares; each only translates between Koa and the hub engine.
-import { Readable } from 'node:stream';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { Context } from 'koa';
 import { toHubError } from '../core/errors.js';
 import type { TokenHub } from '../hub/index.js';
 import type { KeyRecord } from '../ports/keys.js';
 import type { Awaitable } from '../ports/awaitable.js';
 import { hubState, type HubMiddleware } from './context.js';
+import { SSE_HEADERS } from '../stream/sse.js';
+import { writeFrames } from '../stream/write.js';
 
 /** Answers every error below it in the OpenAI error shape; nothing leaves as HTML or an empty 500. */
 export function errorHandler(hub: TokenHub): HubMiddleware {
@@ -77,10 +79,14 @@ export function forwardToProvider(hub: TokenHub): HubMiddleware {
     if (f.kind === 'json') {
       ctx.body = f.completion;
     } else {
+      // Streams bypass Koa's respond(): frames go straight to the socket as they arrive (no compression
+      // or body buffering), and a client that leaves is an expected end, not an error to log.
       ctx.status = 200;
-      ctx.type = 'text/event-stream; charset=utf-8';
-      ctx.set({ 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      ctx.body = Readable.from(f.frames, { objectMode: false });
+      ctx.set(SSE_HEADERS);
+      ctx.respond = false;
+      ctx.res.writeHead(200, ctx.response.headers as OutgoingHttpHeaders);
+      ctx.res.flushHeaders();
+      void writeFrames(f.frames, ctx.res);
     }
     await next();
   };

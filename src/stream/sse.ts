@@ -73,3 +73,11 @@ export function sseData(payload: string): string {
 
 /** The frame that ends every OpenAI-shaped stream. */
 export const SSE_DONE = 'data: [DONE]\n\n';
+
+/** Response headers of an SSE answer; no-transform and x-accel-buffering keep proxies from buffering it. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+});

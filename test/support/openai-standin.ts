@@ -113,6 +113,7 @@ export async function startOpenAIStandin(opts: { apiKey?: string } = {}) {
     } else {
       for (let i = 0; i < pieces.length; i++) {
         if (state.cutAfterChunks !== null && i === state.cutAfterChunks) {
+          await sleep(20); // let what was written reach the gateway first
           res.socket?.destroy();
           return;
         }
