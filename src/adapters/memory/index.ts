@@ -20,11 +20,18 @@ export function memoryKeyStore(): KeyStore {
     },
     findByHash: (hash) => copy(byId.get(idByHash.get(hash) ?? '')),
     get: (id) => copy(byId.get(id)),
-    list: () => [...byId.values()].filter((r) => r.revokedAt === null).map((r) => copy(r)!),
+    // Oldest by createdAt (ISO strings order as instants); the stable sort keeps creation order for ties.
+    list: () =>
+      [...byId.values()]
+        .filter((r) => r.revokedAt === null)
+        .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))
+        .map((r) => copy(r)!),
     update(id, patch: KeyPatch) {
       const r = byId.get(id);
       if (r === undefined || r.revokedAt !== null) return null;
-      const next = { ...r, ...patch };
+      // A field given as undefined is absent, not a new value; the patch's arrays and objects are copied, not kept.
+      const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as KeyPatch;
+      const next = copy({ ...r, ...given })!;
       byId.set(id, next);
       return copy(next);
     },
