@@ -23,6 +23,8 @@ export type { Storage } from './ports/storage.js';
 export type { PricingSource } from './ports/pricing.js';
 
 export { openai, openAICompatible, type OpenAICompatibleOptions } from './providers/openai/index.js';
+export { anthropic, type AnthropicOptions } from './providers/anthropic/index.js';
+export { google, type GoogleOptions } from './providers/google/index.js';
 export type { Provider, StreamTranslator, UpstreamRequest, ChatCompletion, ExchangeInfo, MappedResponse } from './providers/types.js';
 export { undiciTransport, type Transport, type TransportTimeouts } from './transport/undici.js';
 

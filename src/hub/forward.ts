@@ -71,7 +71,7 @@ export async function forwardRequest(deps: ForwardDeps, input: ForwardInput): Pr
     if (res.status >= 400) {
       const text = await res.body.text().catch(() => '');
       const message = provider.errorMessage(res.status, text);
-      const c = classifyStatus(res.status);
+      const c = classifyStatus(provider.errorStatus?.(res.status, text) ?? res.status);
       if (c.kind === 'client') {
         attempt.outcome = 'rejected';
         // The provider's own verdict on the request: pass it through, never retry it elsewhere.

@@ -87,4 +87,9 @@ export interface Provider {
   streamTranslator(info: ExchangeInfo, includeUsage: boolean): StreamTranslator;
   /** The human-readable message in one of the provider's error bodies (raw text, maybe not JSON). */
   errorMessage(status: number, body: string): string;
+  /**
+   * The status the gateway should act on for an error answer, when the provider signals a fault with another
+   * one (Gemini answers a wrong API key with 400 API_KEY_INVALID). Optional; default the status as received.
+   */
+  errorStatus?(status: number, body: string): number;
 }
