@@ -69,12 +69,12 @@ describe('JSON completions', () => {
       messages: ask,
       tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
       tool_choice: 'auto',
-      // @ts-expect-error a field this SDK version does not know must still reach the upstream
-      service_tier: 'flex',
+      // A vendor field neither the schema nor the SDK knows must still reach an OpenAI-compatible upstream.
+      ...({ vendor_option: { priority: 'low' } } as object),
     });
     expect(res.choices[0]!.finish_reason).toBe('tool_calls');
     expect(res.choices[0]!.message.tool_calls![0]).toMatchObject({ id: 'call_1', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } });
-    expect(upstream.state.requests[0]!.body).toMatchObject({ service_tier: 'flex', tool_choice: 'auto', model: 'gpt-4o' });
+    expect(upstream.state.requests[0]!.body).toMatchObject({ vendor_option: { priority: 'low' }, tool_choice: 'auto', model: 'gpt-4o' });
   });
 });
 
