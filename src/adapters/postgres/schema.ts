@@ -34,18 +34,28 @@ export interface PgContext {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * Time buckets of usage rows: whole days and hours since the epoch, and the UTC hour of day. floor() of a float8
+ * quotient is exact for epoch milliseconds. Shared with the aggregation SQL, because the planner only uses the
+ * statistics of migration 2 for a GROUP BY written exactly like them.
+ */
+export const DAY_BUCKET = 'floor(time / 86400000::float8)::bigint';
+export const HOUR_BUCKET = 'floor(time / 3600000::float8)::bigint';
+export const HOUR_OF_DAY_BUCKET = `mod(mod(${HOUR_BUCKET}, 24) + 24, 24)`;
+
 /** One migration: statements run in the same transaction as its row in the migrations table. */
 interface Migration {
   version: number;
   name: string;
-  sql: (t: Tables, rawPrefix: string) => string;
+  /** `name(n)` qualifies an object name with the schema and table prefix (statistics, unlike indexes, need it). */
+  sql: (t: Tables, name: (n: string) => string) => string;
 }
 
 const MIGRATIONS: Migration[] = [
   {
     version: 1,
     name: 'keys, spend ledger, reservations, usage',
-    sql: (t, p) => `
+    sql: (t, name) => `
       CREATE TABLE ${t.keys} (
         seq bigserial NOT NULL,
         id text PRIMARY KEY,
@@ -102,10 +112,21 @@ const MIGRATIONS: Migration[] = [
         needs_json boolean NOT NULL,
         context_tokens integer NOT NULL
       );
-      CREATE INDEX "${p}usage_time" ON ${t.usage} (time);
-      CREATE INDEX "${p}usage_key_time" ON ${t.usage} (key_id, time);
-      CREATE INDEX "${p}usage_model_time" ON ${t.usage} (model, time);
-      CREATE INDEX "${p}usage_provider_time" ON ${t.usage} (provider, time);
+      CREATE INDEX ON ${t.usage} (time);
+      CREATE INDEX ON ${t.usage} (key_id, time);
+      CREATE INDEX ON ${t.usage} (model, time);
+      CREATE INDEX ON ${t.usage} (provider, time);
+    `,
+  },
+  {
+    version: 2,
+    name: 'statistics on usage time buckets',
+    // Without them the planner guesses a group per row for GROUP BY day/hour, and plans a serial, partitioned
+    // aggregate; with them (after ANALYZE, which autovacuum runs) it scans in parallel: about twice as fast.
+    sql: (t, name) => `
+      CREATE STATISTICS ${name('usage_day')} ON (${DAY_BUCKET}) FROM ${t.usage};
+      CREATE STATISTICS ${name('usage_hour')} ON (${HOUR_BUCKET}) FROM ${t.usage};
+      CREATE STATISTICS ${name('usage_hour_of_day')} ON (${HOUR_OF_DAY_BUCKET}) FROM ${t.usage};
     `,
   },
 ];
@@ -163,7 +184,7 @@ async function migrate(pool: Pool, schema: string, tablePrefix: string, t: Table
     const applied = new Set(done.rows.map((r) => r.version));
     for (const m of MIGRATIONS) {
       if (applied.has(m.version)) continue;
-      await client.query(m.sql(t, tablePrefix));
+      await client.query(m.sql(t, (n) => `"${schema}"."${tablePrefix}${n}"`));
       await client.query(`INSERT INTO ${t.migrations} (version, name) VALUES ($1, $2)`, [m.version, m.name]);
     }
     await client.query('COMMIT');

@@ -2,7 +2,7 @@
 import { DEFAULT_USAGE_LIMIT } from '../../core/aggregate.js';
 import type { Micros } from '../../core/money.js';
 import type { UsageGroup, UsageQuery, UsageRecord, UsageSort, UsageStore, UsageTotals } from '../../ports/usage.js';
-import type { PgContext } from './schema.js';
+import { DAY_BUCKET, HOUR_BUCKET, HOUR_OF_DAY_BUCKET, type PgContext } from './schema.js';
 
 // Record field → column. The batch goes to the server as one JSON array, so the field names double as the
 // column definitions of jsonb_to_recordset and no per-row parameters are built.
@@ -39,15 +39,15 @@ const SELECT_RECORD = FIELDS.map(([f, col]) => (f === col ? col : `${col} AS "${
 type RecordRow = Omit<UsageRecord, 'time' | 'cost'> & { time: string; cost: string };
 
 // The bucket a row is grouped by, and the label shown for it, in the exact text aggregateRecords produces.
-// Time buckets group on whole days/hours since the epoch (integer work on a million rows) and only the
-// surviving groups are formatted. floor() of a float8 quotient is exact for epoch milliseconds.
+// Time buckets group on whole days/hours since the epoch (number work on a million rows) and only the
+// surviving groups are formatted.
 const BUCKETS: Record<UsageGroup, { bucket: string; label: string }> = {
   model: { bucket: 'COALESCE(model, requested_model)', label: 'bucket' },
   provider: { bucket: "COALESCE(provider, 'none')", label: 'bucket' },
   key: { bucket: 'key_id', label: 'bucket' },
-  day: { bucket: 'floor(time / 86400000::float8)::bigint', label: `to_char(to_timestamp(bucket * 86400) AT TIME ZONE 'UTC', 'YYYY-MM-DD')` },
-  hour: { bucket: 'floor(time / 3600000::float8)::bigint', label: `to_char(to_timestamp(bucket * 3600) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24')` },
-  hourOfDay: { bucket: 'mod(mod(floor(time / 3600000::float8)::bigint, 24) + 24, 24)', label: 'bucket::text' },
+  day: { bucket: DAY_BUCKET, label: `to_char(to_timestamp(bucket * 86400) AT TIME ZONE 'UTC', 'YYYY-MM-DD')` },
+  hour: { bucket: HOUR_BUCKET, label: `to_char(to_timestamp(bucket * 3600) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24')` },
+  hourOfDay: { bucket: HOUR_OF_DAY_BUCKET, label: 'bucket::text' },
 };
 
 // Ties break on the group as sortRows does: numerically for hours of the day, otherwise by code point
