@@ -1,5 +1,6 @@
 // PostgreSQL adapter: the key, spend and usage contracts against a real PostgreSQL, plus migrations and the Redis mix.
 import { randomUUID } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
 import Koa from 'koa';
 import pg from 'pg';
 import { Redis } from 'ioredis';
@@ -116,6 +117,20 @@ describe('postgres schema', () => {
     await expect(down.keys.get('k')).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(2_000);
     await down.close();
+  });
+
+  it('rejects within its connection timeout when the server accepts and never answers', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const down = postgresStorage({ connectionString: `postgres://postgres@127.0.0.1:${port}/test`, poolOptions: { connectionTimeoutMillis: 300 } });
+    const started = Date.now();
+    await expect(down.spend.ledger('key_a', '2026-01')).rejects.toThrow(/timeout/i);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    await down.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
   });
 });
 

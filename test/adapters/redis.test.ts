@@ -27,6 +27,20 @@ async function dropPrefix(prefix: string): Promise<void> {
   if (keys.length > 0) await client.del(...keys);
 }
 
+/** A TCP server that accepts connections and never answers: a host that hangs. */
+async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((s) => void sockets.add(s));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 /** A TCP port nothing listens on: bound by the OS, then released. */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -158,5 +172,15 @@ describe('redisSpendStore when Redis cannot be reached', () => {
     await expect(s.reserve({ requestId: 'r1', keyId: 'key_a', month: '2026-01', amount: m(5) }, m(100))).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(1_000);
     await s.close();
+  });
+
+  it('rejects within its command timeout when the host accepts the connection and never answers', async () => {
+    const silent = await silentServer();
+    const s = redisSpendStore({ url: `redis://127.0.0.1:${silent.port}`, redisOptions: { commandTimeout: 300 } });
+    const started = Date.now();
+    await expect(s.reserve({ requestId: 'r1', keyId: 'key_a', month: '2026-01', amount: m(5) }, m(100))).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await s.close();
+    await silent.close();
   });
 });

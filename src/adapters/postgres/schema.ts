@@ -1,10 +1,14 @@
 // PostgreSQL schema: table names from the options, and versioned migrations applied once under an advisory lock.
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, PoolConfig } from 'pg';
 
-/** Where the adapter finds PostgreSQL: the host's pool, or a connection string it opens a pool for itself. */
-export type PostgresConnection = { pool: Pool } | { connectionString: string };
+/**
+ * Where the adapter finds PostgreSQL: the host's pool, or a connection string it opens a pool for itself
+ * (pg defaults, except `connectionTimeoutMillis: 5000`, so an unreachable server fails a request instead of
+ * hanging it; `poolOptions` overrides any of them).
+ */
+export type PostgresConnection = { pool: Pool } | { connectionString: string; poolOptions?: PoolConfig };
 
 export interface PostgresOptions {
   /** Schema holding the tables; created when missing. Default `'public'`. */
@@ -142,7 +146,9 @@ export function pgContext(connection: PostgresConnection, { schema = 'public', t
   if (!IDENT.test(schema)) throw new TypeError(`schema must be a plain SQL identifier, got ${JSON.stringify(schema)}`);
   if (tablePrefix !== '' && !IDENT.test(tablePrefix)) throw new TypeError(`tablePrefix must be a plain SQL identifier, got ${JSON.stringify(tablePrefix)}`);
   const owned = !('pool' in connection);
-  const pool = 'pool' in connection ? connection.pool : new pg.Pool({ connectionString: connection.connectionString });
+  const pool = 'pool' in connection
+    ? connection.pool
+    : new pg.Pool({ connectionTimeoutMillis: 5_000, ...connection.poolOptions, connectionString: connection.connectionString });
   // An idle client's error (server restart) is emitted on the pool and would crash the process without a listener;
   // the next query gets a fresh connection or a rejected promise.
   if (owned) pool.on('error', () => {});

@@ -11,8 +11,10 @@ export type RedisConnection =
   | {
       url: string;
       /**
-       * Extra ioredis options for the client built from `url`. Default `{ maxRetriesPerRequest: 1 }`, so a request
-       * fails within one reconnect attempt when Redis is down and the gateway can answer 503 instead of hanging.
+       * Extra ioredis options for the client built from `url`. Defaults `maxRetriesPerRequest: 1`,
+       * `connectTimeout: 2000` and `commandTimeout: 2000`, so a command fails within one reconnect attempt, or
+       * two seconds against a host that hangs, and the gateway can answer 503 instead of waiting. (A reserve that
+       * timed out after Redis ran it keeps its hold until the month's counters expire: fail closed, never over.)
        */
       redisOptions?: RedisOptions;
     };
@@ -120,7 +122,7 @@ export function redisSpendStore(connection: RedisConnection, { prefix = 'tokenhu
   const owned = !('client' in connection);
   const client: Redis | Cluster = 'client' in connection
     ? connection.client
-    : new Redis(connection.url, { maxRetriesPerRequest: 1, ...connection.redisOptions });
+    : new Redis(connection.url, { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 2_000, ...connection.redisOptions });
   // Without a listener ioredis prints every reconnect failure; failures reach callers as rejected commands.
   if (owned) client.on('error', () => {});
 
