@@ -1,32 +1,25 @@
 // Usage aggregation over records in memory: the reference the SQL adapters must agree with.
 import type { Micros } from './money.js';
 import type { UsageAggregate, UsageGroup, UsageQuery, UsageRecord, UsageRow, UsageSort, UsageTotals } from '../ports/usage.js';
+import { DAY_MS, HOUR_MS, dayLabel, hourLabel, hourOf, localMs, recordMatches } from './analytics.js';
 
 /** Default most rows an aggregate returns. */
 export const DEFAULT_USAGE_LIMIT = 1000;
 
-const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
-
-/** The bucket a record falls in for a grouping; times in UTC. */
-export function groupValue(r: UsageRecord, g: UsageGroup): string {
+/** The bucket a record falls in for a grouping; times in `tz` (default UTC). */
+export function groupValue(r: UsageRecord, g: UsageGroup, tz?: string): string {
   switch (g) {
     case 'model': return r.model ?? r.requestedModel;
     case 'provider': return r.provider ?? 'none';
     case 'key': return r.keyId;
-    case 'day': return new Date(r.time).toISOString().slice(0, 10);
-    case 'hour': return new Date(r.time).toISOString().slice(0, 13);
-    case 'hourOfDay': return String(new Date(r.time).getUTCHours());
+    case 'day': return dayLabel(Math.floor(localMs(r.time, tz) / DAY_MS));
+    case 'hour': return hourLabel(Math.floor(localMs(r.time, tz) / HOUR_MS));
+    case 'hourOfDay': return String(hourOf(localMs(r.time, tz)));
   }
 }
 
-/** Whether a record passes the query's filters. */
-export function matches(r: UsageRecord, q: UsageQuery): boolean {
-  return (q.from === undefined || r.time >= q.from)
-    && (q.to === undefined || r.time < q.to)
-    && (q.model === undefined || r.model === q.model)
-    && (q.provider === undefined || r.provider === q.provider)
-    && (q.keyId === undefined || r.keyId === q.keyId);
-}
+/** Whether a record passes the query's filters (range, model, provider, key, hour window in `tz`). */
+export const matches: (r: UsageRecord, q: UsageQuery) => boolean = recordMatches;
 
 /** Orders rows as the query asks; ties break on the group so answers are stable. */
 export function sortRows(rows: UsageRow[], sort: UsageSort = 'cost_desc', group?: UsageGroup): UsageRow[] {
@@ -58,7 +51,7 @@ export function aggregateRecords(records: Iterable<UsageRecord>, q: UsageQuery):
     if (!matches(r, q)) continue;
     add(totals, r);
     if (q.groupBy === undefined) continue;
-    const g = groupValue(r, q.groupBy);
+    const g = groupValue(r, q.groupBy, q.tz);
     let row = groups.get(g);
     if (row === undefined) groups.set(g, (row = { group: g, ...zero() }));
     add(row, r);

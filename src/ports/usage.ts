@@ -55,6 +55,14 @@ export interface UsageQuery {
   model?: string;
   provider?: string;
   keyId?: string;
+  /**
+   * Hour-of-day window, 0–23 inclusive, in `tz`: only records whose local hour lies in it.
+   * `hourFrom > hourTo` wraps past midnight (22–3 is 22:00–03:59). One bound alone means the other is 0 or 23.
+   */
+  hourFrom?: number;
+  hourTo?: number;
+  /** IANA time zone for the hour window and the day/hour/hour-of-day/weekday buckets. Default UTC. */
+  tz?: string;
   groupBy?: UsageGroup;
   sort?: UsageSort;
   /** Most rows returned. Default 1,000. */
@@ -78,8 +86,70 @@ export interface UsageAggregate {
   totals: UsageTotals;
 }
 
+/** Time buckets of a cost trend. */
+export type SeriesBucket = 'day' | 'hour';
+/** What a cost trend is split by; none gives one series. */
+export type SeriesSplit = 'model' | 'provider';
+
+export interface SeriesOptions {
+  bucket: SeriesBucket;
+  splitBy?: SeriesSplit;
+}
+
+/** One bucket of a cost trend (of one split value, when split). */
+export interface SeriesPoint extends UsageTotals {
+  /** `YYYY-MM-DD` or `YYYY-MM-DDTHH`, local to the query's `tz`. */
+  bucket: string;
+  /** The model or provider; null when not split. Requests no model served count as `none`. */
+  split: string | null;
+}
+
+/** One cell of the hour-of-day × weekday matrix; cells without requests are left out. */
+export interface HeatCell extends UsageTotals {
+  /** 0 = Monday … 6 = Sunday, in the query's `tz`. */
+  weekday: number;
+  /** 0–23 in the query's `tz`. */
+  hour: number;
+}
+
+export interface WasteGroupOptions {
+  /** Only requests served by these models (the premium tier). Default: every served model. */
+  models?: readonly string[];
+}
+
+/**
+ * Requests of one served model and key that needed the same features; the input of the waste
+ * computation (src/core/waste.ts). Requests no model served are not part of any group.
+ */
+export interface WasteGroup extends UsageTotals {
+  model: string;
+  keyId: string;
+  needsTools: boolean;
+  needsImages: boolean;
+  needsJson: boolean;
+  /** The largest context one request of the group needed: an alternative must hold it. */
+  maxContextTokens: number;
+  /** Epoch ms of the group's first and last request. */
+  firstTime: number;
+  lastTime: number;
+}
+
+/**
+ * The dashboard's reads. Each runs as one aggregation in the store (SQL on SQLite and PostgreSQL);
+ * none loads records into memory. Every method honours the filters of `UsageQuery`
+ * (range, model, provider, key, hour window, tz); `groupBy`, `sort` and `limit` are ignored.
+ */
+export interface UsageAnalytics {
+  /** Cost trend: totals per time bucket (and split value), ordered by bucket then split. Empty buckets are left out. */
+  series(query: UsageQuery, options: SeriesOptions): Awaitable<SeriesPoint[]>;
+  /** Totals per (weekday, hour of day), ordered by weekday then hour. */
+  heatmap(query: UsageQuery): Awaitable<HeatCell[]>;
+  /** Totals per (model, key, needsTools, needsImages, needsJson), ordered by those fields. */
+  wasteGroups(query: UsageQuery, options?: WasteGroupOptions): Awaitable<WasteGroup[]>;
+}
+
 /** Usage records. Writes are durable when the returned promise resolves; aggregation runs in the store. */
-export interface UsageStore {
+export interface UsageStore extends Partial<UsageAnalytics> {
   /** Stores records; a record whose id is already stored is ignored, so retries never duplicate. */
   insert(records: readonly UsageRecord[]): Awaitable<void>;
   aggregate(query: UsageQuery): Awaitable<UsageAggregate>;

@@ -16,6 +16,7 @@ import type { Storage } from '../../src/ports/storage.js';
 import { keyStoreContract } from '../contracts/keys.contract.js';
 import { spendStoreContract } from '../contracts/spend.contract.js';
 import { usageStoreContract } from '../contracts/usage.contract.js';
+import { usageAnalyticsContract } from '../contracts/usage-analytics.contract.js';
 import { usageRecord } from '../contracts/support.js';
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -46,6 +47,7 @@ const noop = async () => {};
 keyStoreContract('postgresKeyStore', async () => ({ store: (await emptied()).keys, close: noop }));
 spendStoreContract('postgresSpendStore', async () => ({ store: (await emptied()).spend, close: noop }));
 usageStoreContract('postgresUsageStore', async () => ({ store: (await emptied()).usage, close: noop }));
+usageAnalyticsContract('postgresUsageStore', async () => ({ store: (await emptied()).usage, close: noop }));
 
 describe('postgres schema', () => {
   const freshSchema = () => {

@@ -5,6 +5,7 @@ import type { MonthLedger, Reservation, ReserveResult, SettleResult, SpendStore 
 import type { Storage } from '../../ports/storage.js';
 import type { UsageQuery, UsageRecord, UsageStore } from '../../ports/usage.js';
 import { aggregateRecords } from '../../core/aggregate.js';
+import { heatmapOfRecords, seriesOfRecords, wasteGroupsOfRecords } from '../../core/analytics.js';
 
 /** Keys in a Map; copies go in and out so callers cannot mutate the store. */
 export function memoryKeyStore(): KeyStore {
@@ -92,6 +93,9 @@ export function memoryUsageStore(): UsageStore {
       }
     },
     aggregate: (q: UsageQuery) => aggregateRecords(records, q),
+    series: (q, options) => seriesOfRecords(records, q, options),
+    heatmap: (q) => heatmapOfRecords(records, q),
+    wasteGroups: (q, options) => wasteGroupsOfRecords(records, q, options),
     get: (id) => {
       const r = records.find((x) => x.id === id);
       return r === undefined ? null : { ...r, providersTried: [...r.providersTried] };

@@ -3,6 +3,7 @@ import { DEFAULT_USAGE_LIMIT } from '../../core/aggregate.js';
 import type { Micros } from '../../core/money.js';
 import type { UsageGroup, UsageQuery, UsageRecord, UsageSort, UsageStore, UsageTotals } from '../../ports/usage.js';
 import { DAY_BUCKET, HOUR_BUCKET, HOUR_OF_DAY_BUCKET, type PgContext } from './schema.js';
+import { pgHourWindow, pgLocalBucket, pgLocalTime } from './analytics.js';
 
 // Record field → column. The batch goes to the server as one JSON array, so the field names double as the
 // column definitions of jsonb_to_recordset and no per-row parameters are built.
@@ -106,6 +107,9 @@ export function pgUsageStore(c: PgContext): UsageStore {
       if (q.model !== undefined) filter('model = ?', q.model);
       if (q.provider !== undefined) filter('provider = ?', q.provider);
       if (q.keyId !== undefined) filter('key_id = ?', q.keyId);
+      const local = pgLocalTime(q);
+      const hours = pgHourWindow(q, local);
+      if (hours !== null) where.push(hours);
       const whereSql = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
       const sums = 'count(*) AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cost) AS cost';
 
@@ -113,7 +117,8 @@ export function pgUsageStore(c: PgContext): UsageStore {
         const res = await pool.query<SumRow>(`SELECT ${sums} FROM ${t.usage} ${whereSql}`, params);
         return { rows: [], totals: totalsOf(res.rows[0]) };
       }
-      const { bucket, label } = BUCKETS[q.groupBy];
+      const { label } = BUCKETS[q.groupBy];
+      const bucket = pgLocalBucket(q.groupBy, BUCKETS[q.groupBy].bucket, local);
       params.push(Math.max(0, q.limit ?? DEFAULT_USAGE_LIMIT));
       // One scan: the groups are computed once; the top rows and the totals over all groups both read them.
       const res = await pool.query<SumRow>(`
