@@ -1,0 +1,85 @@
+// SQLite storage: the embedded, persistent default; keys, spend and usage in one better-sqlite3 file.
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { z } from 'zod';
+import type { Storage } from '../../ports/storage.js';
+import { sqliteKeyStore } from './keys.js';
+import { sqliteSpendStore } from './spend.js';
+import { sqliteUsageStore } from './usage.js';
+
+export { sqliteKeyStore } from './keys.js';
+export { sqliteSpendStore } from './spend.js';
+export { sqliteUsageStore } from './usage.js';
+export { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from './schema.js';
+
+// Duck-typed rather than instanceof: a host's own copy of better-sqlite3 is a different class.
+const isDatabase = (v: unknown): v is Database =>
+  typeof v === 'object' && v !== null && ['prepare', 'transaction', 'pragma', 'exec'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function');
+
+const pathOptions = z.strictObject({
+    /** File to open or create; its folder is created if missing. `:memory:` for a throwaway database. */
+    path: z.string().min(1, 'path must not be empty'),
+    /** How long a write waits for another process's write lock before failing, ms. Default 5,000. */
+    busyTimeoutMs: z.number().int().nonnegative().default(5_000),
+    /**
+     * `full` (default) syncs the WAL on every commit, so a settled charge survives a power cut;
+     * `normal` survives process crashes only, and commits faster.
+     */
+    synchronous: z.enum(['full', 'normal']).default('full'),
+});
+const databaseOptions = z.strictObject({
+  /** A better-sqlite3 Database the host opened and will close; used with the host's own pragmas. */
+  database: z.custom<Database>(isDatabase, { message: 'expected a better-sqlite3 Database' }),
+});
+
+/** Options of `sqliteStorage`: a file path (the adapter opens and closes it) or the host's Database. */
+export type SqliteStorageOptions = z.input<typeof pathOptions> | { database: Database };
+
+/**
+ * Keys, spend and usage in SQLite. With `{ path }` the adapter opens the file in WAL mode with a
+ * busy timeout (default 5 s), foreign keys on and `synchronous` (default `full`), and `close()` closes it;
+ * with `{ database }` it uses the host's connection as configured and `close()` leaves it open.
+ * The schema is created or migrated on open; the adapter owns the file's `PRAGMA user_version`.
+ * Several processes may share one file: spend changes take the write lock before they read.
+ */
+export function sqliteStorage(options: SqliteStorageOptions): Storage {
+  // Picked by key rather than z.union, so a mistake is reported against the form the caller meant.
+  const given = typeof options === 'object' && options !== null && 'database' in options ? databaseOptions : pathOptions;
+  const parsed = given.safeParse(options);
+  if (!parsed.success) throw new Error(`sqliteStorage: ${z.prettifyError(parsed.error)}`);
+  const o = parsed.data;
+  let db: Database;
+  let owned = false;
+  if ('path' in o) {
+    if (o.path !== ':memory:') mkdirSync(dirname(resolve(o.path)), { recursive: true });
+    db = new BetterSqlite3(o.path, { timeout: o.busyTimeoutMs });
+    owned = true;
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${o.synchronous}`);
+      db.pragma('foreign_keys = ON');
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  } else {
+    db = o.database;
+  }
+  try {
+    return {
+      keys: sqliteKeyStore(db),
+      spend: sqliteSpendStore(db),
+      usage: sqliteUsageStore(db),
+      close() {
+        if (!owned || !db.open) return;
+        // Lets SQLite refresh its planner statistics where they went stale; cheap when nothing did.
+        db.pragma('optimize');
+        db.close();
+      },
+    };
+  } catch (err) {
+    if (owned) db.close();
+    throw err;
+  }
+}

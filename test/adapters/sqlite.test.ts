@@ -1,0 +1,194 @@
+// The SQLite adapter against the three port contracts, plus what only a file-backed store can show.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SQLITE_SCHEMA_VERSION, sqliteKeyStore, sqliteSpendStore, sqliteStorage, sqliteUsageStore } from '../../src/adapters/sqlite/index.js';
+import type { Micros } from '../../src/core/money.js';
+import type { Storage } from '../../src/ports/storage.js';
+import { keyStoreContract } from '../contracts/keys.contract.js';
+import { spendStoreContract } from '../contracts/spend.contract.js';
+import { usageStoreContract } from '../contracts/usage.contract.js';
+import { generateUsage, usageRecord } from '../contracts/support.js';
+
+let dir: string;
+let files = 0;
+const freshPath = () => join(dir, `t${++files}.db`);
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tokenhub-sqlite-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new file per test, opened the way the server opens it. */
+function fileStore<K extends keyof Storage & ('keys' | 'spend' | 'usage')>(part: K) {
+  return async () => {
+    const storage = sqliteStorage({ path: freshPath() });
+    return { store: storage[part], close: async () => storage.close?.() };
+  };
+}
+
+keyStoreContract('sqlite key store', fileStore('keys'));
+spendStoreContract('sqlite spend store', fileStore('spend'));
+usageStoreContract('sqlite usage store', fileStore('usage'));
+
+// The stores also run on a host's in-memory Database, which a host may pass instead of a path.
+usageStoreContract('sqlite usage store on a host :memory: Database', async () => {
+  const db = new Database(':memory:');
+  return { store: sqliteUsageStore(db), close: async () => void db.close() };
+});
+
+const m = (n: number) => n as Micros;
+
+describe('sqlite storage file', () => {
+  it('keeps keys, spend (open and settled reservations) and usage across close and reopen', async () => {
+    const path = freshPath();
+    const key = {
+      id: 'key_1', name: 'persisted', hash: 'ab'.repeat(32), monthlyLimit: m(1_000), allowedModels: ['economy'],
+      disabled: false, createdAt: '2026-01-01T00:00:00.000Z', revokedAt: null, settings: { labels: { team: 't' } },
+    };
+    const settled = { requestId: 'req_settled', keyId: 'key_1', month: '2026-01', amount: m(400) };
+    const open = { requestId: 'req_open', keyId: 'key_1', month: '2026-01', amount: m(300) };
+    const records = generateUsage(50, { seed: 3 });
+
+    const first = sqliteStorage({ path });
+    await first.keys.create(key);
+    await first.spend.reserve(settled, m(1_000));
+    await first.spend.settle(settled, m(250));
+    await first.spend.reserve(open, m(1_000));
+    await first.usage.insert(records);
+    const before = await first.usage.aggregate({ groupBy: 'hour', sort: 'group_asc' });
+    await first.close?.();
+
+    const again = sqliteStorage({ path });
+    expect(await again.keys.findByHash(key.hash)).toEqual(key);
+    expect(await again.spend.ledger('key_1', '2026-01')).toEqual({ spent: 250, reserved: 300 });
+    // Idempotency survives the restart: the settled id stays settled, the open one settles now.
+    expect((await again.spend.settle(settled, m(250))).settled).toBe(false);
+    expect(await again.spend.settle(open, m(100))).toEqual({ settled: true, ledger: { spent: 350, reserved: 0 } });
+    expect(await again.usage.get(records[7]!.id)).toEqual(records[7]);
+    expect(await again.usage.aggregate({ groupBy: 'hour', sort: 'group_asc' })).toEqual(before);
+    await again.close?.();
+  });
+
+  it('migrates an empty file: creates the schema and sets user_version', async () => {
+    const path = freshPath();
+    writeFileSync(path, '');
+    const storage = sqliteStorage({ path });
+    await storage.usage.insert([usageRecord({ id: 'req_1' })]);
+    await storage.close?.();
+
+    const db = new Database(path, { readonly: true });
+    expect(SQLITE_SCHEMA_VERSION).toBeGreaterThanOrEqual(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+    const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'tokenhub%' ORDER BY name`).pluck().all();
+    expect(tables).toEqual(['tokenhub_keys', 'tokenhub_reservations', 'tokenhub_spend', 'tokenhub_usage']);
+    db.close();
+  });
+
+  it('leaves an up-to-date file alone when opened again (nothing re-created, nothing lost)', async () => {
+    const path = freshPath();
+    const a = sqliteStorage({ path });
+    await a.usage.insert([usageRecord({ id: 'req_1' })]);
+    await a.close?.();
+    const b = sqliteStorage({ path });
+    expect((await b.usage.aggregate({})).totals.requests).toBe(1);
+    await b.close?.();
+  });
+
+  it('refuses a file written by a newer schema version instead of guessing', () => {
+    const path = freshPath();
+    const db = new Database(path);
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => sqliteStorage({ path })).toThrow(/newer/);
+  });
+
+  it('creates the missing parent folders of its path', async () => {
+    const path = join(dir, 'nested', 'deeper', 'tokenhub.db');
+    const storage = sqliteStorage({ path });
+    await storage.close?.();
+    expect(existsSync(path)).toBe(true);
+  });
+
+  it('opens its file in WAL mode, so readers do not block the writer', async () => {
+    const path = freshPath();
+    const storage = sqliteStorage({ path });
+    // A second connection sees the file-level setting (WAL is persistent in the file).
+    const db = new Database(path);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+    await storage.close?.();
+  });
+
+  it('uses a host Database as it is and leaves it open on close', async () => {
+    const db = new Database(':memory:');
+    const storage = sqliteStorage({ database: db });
+    await storage.keys.create({
+      id: 'key_1', name: 'n', hash: 'cd'.repeat(32), monthlyLimit: null, allowedModels: null,
+      disabled: false, createdAt: '2026-01-01T00:00:00.000Z', revokedAt: null, settings: {},
+    });
+    await storage.close?.();
+    expect(db.open).toBe(true);
+    // The single-store factories share the same tables on the same Database.
+    expect(await sqliteKeyStore(db).get('key_1')).toMatchObject({ name: 'n' });
+    expect(await sqliteSpendStore(db).ledger('key_1', '2026-01')).toEqual({ spent: 0, reserved: 0 });
+    db.close();
+  });
+
+  it('closes the file it opened, once, even if close is called again', async () => {
+    const storage = sqliteStorage({ path: freshPath() });
+    await storage.close?.();
+    await storage.close?.();
+    expect(() => storage.keys.list()).toThrow(/not open/);
+  });
+
+  it('rejects options that are neither a path nor a Database', () => {
+    expect(() => sqliteStorage({} as never)).toThrow(/sqliteStorage/);
+    expect(() => sqliteStorage({ path: '' })).toThrow(/path/);
+    expect(() => sqliteStorage({ database: {} as never })).toThrow(/better-sqlite3 Database/);
+    expect(() => sqliteStorage({ path: freshPath(), busyTimeoutMs: -1 })).toThrow(/busyTimeoutMs/);
+    expect(() => sqliteStorage({ path: freshPath(), synchronous: 'off' as never })).toThrow(/synchronous/);
+  });
+});
+
+describe('sqlite spend store shared by several processes', () => {
+  const run = promisify(execFile);
+  const adapterUrl = new URL('../../src/adapters/sqlite/index.ts', import.meta.url).href;
+  // Each child opens the same file through the adapter and reserves as fast as it can, from a common start.
+  const child = `
+    const { sqliteStorage } = await import(process.env.ADAPTER_URL);
+    const storage = sqliteStorage({ path: process.env.DB_PATH });
+    await new Promise((r) => setTimeout(r, Math.max(0, Number(process.env.START_AT) - Date.now())));
+    let admitted = 0;
+    for (let i = 0; i < 1000; i++) {
+      const r = storage.spend.reserve({ requestId: process.env.NAME + '-' + i, keyId: 'key_shared', month: '2026-01', amount: 7 }, 14003);
+      if (r.ok) admitted++;
+    }
+    storage.close();
+    process.stdout.write(String(admitted));
+  `;
+
+  // 4 × 1,000 attempts of 7 against 14,003: the limit falls mid-race, and exactly 2,000 fit.
+  it('four processes racing for one key admit exactly as much as the limit holds', async () => {
+    const path = freshPath();
+    sqliteStorage({ path }).close?.(); // create the schema once, so the children race only on spend
+    const startAt = Date.now() + 2_000;
+    const outs = await Promise.all(
+      ['p1', 'p2', 'p3', 'p4'].map((name) =>
+        run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child], {
+          env: { ...process.env, ADAPTER_URL: adapterUrl, DB_PATH: path, START_AT: String(startAt), NAME: name },
+        }),
+      ),
+    );
+    const admitted = outs.map((o) => Number(o.stdout));
+    expect(admitted.reduce((a, b) => a + b, 0)).toBe(2_000);
+    const storage = sqliteStorage({ path });
+    expect(await storage.spend.ledger('key_shared', '2026-01')).toEqual({ spent: 0, reserved: 14_000 });
+    await storage.close?.();
+  }, 30_000);
+});
