@@ -38,9 +38,14 @@ export const hubOptionsSchema = z.object({
   cooldownMs: z.number().int().nonnegative().default(15_000),
   /** Cooldown after a provider refused our credentials (401/403), ms. Default 60,000. */
   authCooldownMs: z.number().int().nonnegative().default(60_000),
-  /** Upstream timeouts, ms. Defaults: connect 10 s, first byte 120 s, idle 120 s. */
+  /** Upstream timeouts, ms, and keep-alive sockets per upstream origin. Defaults: connect 10 s, first byte 120 s, idle 120 s; 256 sockets. */
   timeouts: z
-    .object({ connectMs: z.number().int().positive().optional(), firstByteMs: z.number().int().positive().optional(), idleMs: z.number().int().positive().optional() })
+    .object({
+      connectMs: z.number().int().positive().optional(),
+      firstByteMs: z.number().int().positive().optional(),
+      idleMs: z.number().int().positive().optional(),
+      connections: z.number().int().positive().optional(),
+    })
     .default({}),
   /** How long a key lookup is cached in-process, ms; revocation through this hub clears it at once. Default 5,000. */
   keyCacheTtlMs: z.number().int().nonnegative().default(5_000),

@@ -13,8 +13,8 @@ const optionalString = z
 
 /** Every environment variable the standalone server reads, with its default. */
 export const serverEnvSchema = z.object({
-  /** Port to listen on. Default 8787. */
-  PORT: int(8787),
+  /** Port to listen on; 0 picks a free one (tests, the bench). Default 8787. */
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8787),
   /** Interface to bind. Default 0.0.0.0 (all). */
   HOST: z.string().default('0.0.0.0'),
   /** SQLite file for keys, spend and usage. Default data/tokenhub.db. */
@@ -40,6 +40,8 @@ export const serverEnvSchema = z.object({
   TOKENHUB_MAX_BODY_BYTES: int(10 * 1024 * 1024),
   /** Admit requests when the spend store is unreachable (default: refuse with 503). */
   TOKENHUB_FAIL_OPEN: bool,
+  /** Keep-alive sockets per upstream origin; each concurrent request or stream holds one. Default 256. */
+  TOKENHUB_UPSTREAM_CONNECTIONS: int(256),
   /** Milliseconds to let in-flight requests finish on SIGTERM. Default 30,000. */
   TOKENHUB_SHUTDOWN_MS: int(30_000),
 });

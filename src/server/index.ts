@@ -44,6 +44,7 @@ export async function startServer(rawEnv: NodeJS.ProcessEnv = process.env, logge
     adminToken,
     maxBodyBytes: env.TOKENHUB_MAX_BODY_BYTES,
     failOpen: env.TOKENHUB_FAIL_OPEN,
+    timeouts: { connections: env.TOKENHUB_UPSTREAM_CONNECTIONS },
     logger,
     ...(env.TOKENHUB_DEFAULT_STRATEGY === undefined ? {} : { defaultStrategy: env.TOKENHUB_DEFAULT_STRATEGY }),
   });

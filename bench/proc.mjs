@@ -1,0 +1,36 @@
+// Per-process CPU time and memory read from /proc (Linux), so a measured process runs no measuring code of its own.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+let hz = 100;
+try {
+  hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+} catch {
+  // USER_HZ is 100 on every mainstream Linux build
+}
+
+/** User + system CPU time of a process so far, ms (resolution 1000/CLK_TCK, 10 ms), or null off Linux. */
+export function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // Fields after the command name, which may itself hold spaces and parentheses.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / hz;
+  } catch {
+    return null;
+  }
+}
+
+function statusKb(pid, field) {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return m === null ? null : Number(m[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** Resident set size now, KiB. */
+export const rssKb = (pid) => statusKb(pid, 'VmRSS');
+/** Peak resident set size over the process's life, KiB. */
+export const peakRssKb = (pid) => statusKb(pid, 'VmHWM');

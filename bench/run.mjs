@@ -1,0 +1,341 @@
+// `npm run bench`: the gateway's overhead against a bare Node proxy, measured in one run, interleaved, on loopback.
+import { fork } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { peakRssKb, rssKb } from './proc.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const num = (name, def) => (process.env[name] === undefined || process.env[name] === '' ? def : Number(process.env[name]));
+/** Every knob, with its default; see bench/README.md. */
+const config = {
+  seconds: num('BENCH_SECONDS', 5),
+  warmupSeconds: num('BENCH_WARMUP_SECONDS', 1),
+  rounds: num('BENCH_ROUNDS', 3),
+  connections: num('BENCH_CONNECTIONS', 32),
+  streams: num('BENCH_STREAMS', 1000),
+  memoryWaves: num('BENCH_MEMORY_WAVES', 2),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'json,stream,latency,memory').split(',').map((s) => s.trim()).filter(Boolean),
+  profile: process.env.BENCH_PROFILE === '1',
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+if (!existsSync(join(here, '../dist/server/index.js'))) {
+  console.error('bench: dist/ is missing; run `npm run build` first (npm run bench does).');
+  process.exit(1);
+}
+
+// ---- children -------------------------------------------------------------------------------
+
+const children = [];
+/** Forks a bench child and waits for its `ready` message (bounded). */
+function start(file, { env = {}, execArgv = [] } = {}) {
+  const child = fork(join(here, file), [], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${file} did not start within 30 s`)), 30_000);
+    child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before it was ready`)));
+    child.on('message', function ready(m) {
+      if (m?.type !== 'ready') return;
+      clearTimeout(timer);
+      child.off('message', ready);
+      resolve({ child, pid: child.pid, port: m.port });
+    });
+  });
+}
+/** Sends a message and waits for the answer of the given type (bounded). */
+function ask(child, message, answer, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${answer} within ${timeoutMs} ms`)), timeoutMs);
+    child.on('message', function on(m) {
+      if (m?.type !== answer) return;
+      clearTimeout(timer);
+      child.off('message', on);
+      resolve(m);
+    });
+    child.send(message);
+  });
+}
+async function stopAll() {
+  await Promise.all(children.map((c) => new Promise((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    const kill = setTimeout(() => c.kill('SIGKILL'), 15_000);
+    c.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    c.send({ type: 'stop' });
+  })));
+}
+
+// ---- the run --------------------------------------------------------------------------------
+
+const workDir = mkdtempSync(join(tmpdir(), 'tokenhub-bench-'));
+const ADMIN = 'bench-admin-token-0123456789';
+const messages = [
+  { role: 'system', content: 'You are a concise assistant. Answer in one short paragraph, without lists.' },
+  {
+    role: 'user',
+    content:
+      'Our team runs a small web shop. Summarise, for a non-technical manager, what an LLM gateway does, why it helps ' +
+      'to cap the monthly spend of each API key, and what routing every request to the cheapest model that can serve ' +
+      'it would change for the bill at the end of the month. Keep it under one hundred words.',
+  },
+];
+const common = { model: 'economy', messages, max_tokens: 256, temperature: 0.2 };
+const bodies = {
+  json: JSON.stringify(common),
+  stream: JSON.stringify({ ...common, stream: true, stream_options: { include_usage: true } }),
+  slow: JSON.stringify({ ...common, stream: true, stream_options: { include_usage: true }, user: 'bench-slow' }),
+};
+
+let upstream, baseline, gateway, load;
+try {
+  upstream = await start('upstream.mjs');
+  const upstreamURL = `http://127.0.0.1:${upstream.port}/v1`;
+  baseline = await start('proxy.mjs', { env: { UPSTREAM_URL: upstreamURL, BENCH_UPSTREAM_CONNECTIONS: String(Math.max(256, config.streams + 24)) } });
+  const profileDir = join(workDir, 'profiles');
+  gateway = await start('gateway.mjs', {
+    execArgv: ['--expose-gc', ...(config.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+    env: {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TOKENHUB_DB: join(workDir, 'tokenhub.db'),
+      TOKENHUB_ADMIN_TOKEN: ADMIN,
+      OPENAI_API_KEY: 'sk-bench',
+      OPENAI_BASE_URL: upstreamURL,
+      // Enough upstream sockets for every concurrent stream of the memory scenario (the default is 256).
+      TOKENHUB_UPSTREAM_CONNECTIONS: String(Math.max(256, config.streams + 24)),
+    },
+  });
+  load = await start('load.mjs');
+
+  const gatewayURL = `http://127.0.0.1:${gateway.port}`;
+  const created = await fetch(`${gatewayURL}/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench', monthlyLimitUsd: 100_000 }),
+  });
+  if (created.status !== 201) throw new Error(`creating the bench key failed: HTTP ${created.status} ${await created.text()}`);
+  const { key } = await created.json();
+
+  const targets = {
+    baseline: { name: 'baseline', pid: baseline.pid, origin: `http://127.0.0.1:${baseline.port}`, headers: { 'content-type': 'application/json' } },
+    gateway: { name: 'tokenhub', pid: gateway.pid, origin: gatewayURL, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } },
+  };
+  await sanityCheck(targets);
+
+  let gatewayRequests = 2; // the sanity check's
+  const phase = async (target, spec) => {
+    const { result, error } = await ask(load.child, {
+      type: 'run',
+      spec: { origin: target.origin, path: '/v1/chat/completions', headers: target.headers, pids: { target: target.pid, upstream: upstream.pid }, ...spec },
+    }, 'result', (spec.warmupMs ?? 0) + (spec.durationMs ?? 0) + 120_000);
+    if (error) throw new Error(`load generator failed: ${error}`);
+    if (target === targets.gateway) gatewayRequests += result.sent;
+    return result;
+  };
+
+  const loadScenarios = [
+    { name: 'json', label: `non-streaming, ${config.connections} conn`, connections: config.connections, body: bodies.json, stream: false },
+    { name: 'stream', label: `streaming 16 chunks + usage, ${config.connections} conn`, connections: config.connections, body: bodies.stream, stream: true },
+    { name: 'latency', label: 'non-streaming, 1 conn', connections: 1, body: bodies.json, stream: false },
+  ].filter((s) => config.scenarios.includes(s.name));
+
+  const raw = {};
+  const est = loadScenarios.length * 2 * config.rounds * (config.seconds + config.warmupSeconds);
+  console.log(`bench: ${loadScenarios.length} scenarios × ${config.rounds} rounds × (baseline, tokenhub), ${config.warmupSeconds}+${config.seconds} s each (~${Math.ceil(est / 60)} min)`);
+  for (let round = 1; round <= config.rounds; round++) {
+    for (const s of loadScenarios) {
+      for (const t of [targets.baseline, targets.gateway]) {
+        const r = await phase(t, {
+          body: s.body, stream: s.stream, connections: s.connections,
+          warmupMs: config.warmupSeconds * 1000, durationMs: config.seconds * 1000,
+        });
+        ((raw[s.name] ??= {})[t.name] ??= []).push(r);
+        console.log(`  round ${round} ${s.name.padEnd(7)} ${t.name.padEnd(8)} ${fmt(r.rps, 0).padStart(6)} req/s  p50 ${fmt(r.p50Ms, 2)} ms  p99 ${fmt(r.p99Ms, 2)} ms  ` +
+          `cpu ${fmt(r.cpuUsPerReq, 0)} µs/req  upstream ${fmt(r.upstreamCpuUsPerReq, 0)} µs/req${r.errors ? `  ERRORS ${r.errors} (${r.firstError})` : ''}`);
+      }
+    }
+  }
+
+  const medians = {};
+  for (const [scenario, byTarget] of Object.entries(raw)) {
+    medians[scenario] = {};
+    for (const [t, runs] of Object.entries(byTarget)) {
+      medians[scenario][t] = {};
+      for (const k of ['rps', 'p50Ms', 'p99Ms', 'cpuUsPerReq', 'upstreamCpuUsPerReq', 'peakRssKb']) medians[scenario][t][k] = median(runs.map((r) => r[k]));
+      medians[scenario][t].errors = runs.reduce((a, r) => a + r.errors, 0);
+    }
+  }
+
+  let memory = null;
+  if (config.scenarios.includes('memory')) memory = await memoryScenario(targets.gateway, phase);
+
+  // Usage recording is part of "everything on": every request the gateway served must have its record.
+  const usage = await (await fetch(`${gatewayURL}/admin/usage`, { headers: { authorization: `Bearer ${ADMIN}` } })).json();
+  const usageCheck = { sent: gatewayRequests, recorded: usage?.totals?.requests ?? null };
+
+  // Peak RSS over each process's whole life (VmHWM), read before they stop.
+  const processes = { upstreamPeakRssKb: peakRssKb(upstream.pid), baselinePeakRssKb: peakRssKb(baseline.pid), tokenhubPeakRssKb: peakRssKb(gateway.pid) };
+  await stopAll();
+  const report = buildReport({ medians, memory, usageCheck, raw, processes });
+  printReport(report, loadScenarios);
+  const resultsDir = join(here, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  console.log(`\nresults written to ${file}`);
+  if (config.profile) console.log(`gateway CPU profile in ${profileDir} (open in Chrome DevTools › Performance, or speedscope)`);
+  else rmSync(workDir, { recursive: true, force: true });
+} catch (err) {
+  console.error(`bench failed: ${err?.stack ?? err}`);
+  process.exitCode = 1;
+  for (const c of children) c.kill('SIGKILL');
+}
+
+// ---- scenarios ------------------------------------------------------------------------------
+
+/** One request of each kind through both targets, checked for the right answer, before anything is timed. */
+async function sanityCheck(targets) {
+  for (const t of Object.values(targets)) {
+    const j = await fetch(`${t.origin}/v1/chat/completions`, { method: 'POST', headers: t.headers, body: bodies.json });
+    const body = await j.json();
+    if (j.status !== 200 || typeof body?.choices?.[0]?.message?.content !== 'string') {
+      throw new Error(`${t.name}: unexpected JSON answer: HTTP ${j.status} ${JSON.stringify(body).slice(0, 300)}`);
+    }
+    const s = await fetch(`${t.origin}/v1/chat/completions`, { method: 'POST', headers: t.headers, body: bodies.stream });
+    const text = await s.text();
+    const frames = text.split('\n\n').filter(Boolean);
+    if (s.status !== 200 || !text.endsWith('data: [DONE]\n\n') || !frames.some((f) => f.includes('"usage":{'))) {
+      throw new Error(`${t.name}: unexpected stream: HTTP ${s.status} ${text.slice(0, 300)}`);
+    }
+    if (t.name === 'tokenhub') {
+      const h = j.headers;
+      for (const name of ['x-inferoute-model', 'x-inferoute-cost-usd', 'x-inferoute-spend-remaining-usd']) {
+        if (!h.get(name)) throw new Error(`tokenhub: answer without ${name}`);
+      }
+      if (body.model !== 'openai/gpt-4o-mini') throw new Error(`tokenhub: economy routed to ${body.model}, expected openai/gpt-4o-mini`);
+    }
+  }
+}
+
+/** RSS of the gateway before, during and after waves of slow concurrent streams. */
+async function memoryScenario(target, phase) {
+  const settledRss = async () => {
+    // Two full collections a moment apart: what is still resident then is what the gateway keeps.
+    await ask(gateway.child, { type: 'gc' }, 'gc-done', 10_000);
+    await sleep(300);
+    await ask(gateway.child, { type: 'gc' }, 'gc-done', 10_000);
+    await sleep(200);
+    return rssKb(target.pid);
+  };
+  console.log(`  memory: ${config.streams} concurrent slow streams × ${config.memoryWaves} waves`);
+  const before = await settledRss();
+  const waves = [];
+  for (let w = 1; w <= config.memoryWaves; w++) {
+    const r = await phase(target, { body: bodies.slow, stream: true, connections: config.streams, oneShot: true });
+    // Upstream keep-alive sockets idle out after the stand-in's 5 s; wait for them before measuring "after".
+    await sleep(6_000);
+    const after = await settledRss();
+    waves.push({ completed: r.requests, errors: r.errors, firstError: r.firstError, seconds: r.seconds, duringPeakKb: r.peakRssKb, afterKb: after, series: r.rssSeries });
+    console.log(`  memory wave ${w}: ${r.requests}/${config.streams} streams in ${fmt(r.seconds, 1)} s, RSS before ${mb(before)} MB, during ${mb(r.peakRssKb)} MB, after ${mb(after)} MB` +
+      `${r.errors ? `  ERRORS ${r.errors} (${r.firstError})` : ''}`);
+  }
+  const after = waves.at(-1).afterKb;
+  return { streams: config.streams, beforeKb: before, duringPeakKb: Math.max(...waves.map((w) => w.duringPeakKb ?? 0)), afterKb: after, growth: after / before - 1, waves };
+}
+
+// ---- report ---------------------------------------------------------------------------------
+
+function median(xs) {
+  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+function fmt(x, digits) {
+  return x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
+}
+function mb(kb) {
+  return fmt(kb === null ? null : kb / 1024, 1);
+}
+function ratio(g, b) {
+  return g === null || b === null || b === 0 ? null : g / b;
+}
+
+function buildReport({ medians, memory, usageCheck, raw, processes }) {
+  const m = (s, t, k) => medians[s]?.[t]?.[k] ?? null;
+  const targets = [
+    { goal: 'non-streaming CPU per request', value: ratio(m('json', 'tokenhub', 'cpuUsPerReq'), m('json', 'baseline', 'cpuUsPerReq')), max: 1.5, unit: '×' },
+    { goal: 'non-streaming throughput', value: ratio(m('json', 'tokenhub', 'rps'), m('json', 'baseline', 'rps')), min: 0.65, unit: '×' },
+    { goal: 'streaming throughput', value: ratio(m('stream', 'tokenhub', 'rps'), m('stream', 'baseline', 'rps')), min: 0.8, unit: '×' },
+    {
+      goal: 'added p50 latency, 1 connection',
+      value: m('latency', 'tokenhub', 'p50Ms') === null || m('latency', 'baseline', 'p50Ms') === null ? null : m('latency', 'tokenhub', 'p50Ms') - m('latency', 'baseline', 'p50Ms'),
+      max: 0.15,
+      unit: ' ms',
+    },
+    { goal: `RSS after ${config.streams} streams vs before`, value: memory === null ? null : memory.afterKb / memory.beforeKb, max: 1.1, unit: '×' },
+  ];
+  for (const t of targets) t.met = t.value === null ? null : (t.max === undefined || t.value <= t.max) && (t.min === undefined || t.value >= t.min);
+  return {
+    when: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? null, node: process.version, platform: `${process.platform} ${process.arch}` },
+    config,
+    medians,
+    ratios: Object.fromEntries(Object.keys(medians).map((s) => [s, {
+      rps: ratio(m(s, 'tokenhub', 'rps'), m(s, 'baseline', 'rps')),
+      p50Ms: ratio(m(s, 'tokenhub', 'p50Ms'), m(s, 'baseline', 'p50Ms')),
+      p99Ms: ratio(m(s, 'tokenhub', 'p99Ms'), m(s, 'baseline', 'p99Ms')),
+      cpuUsPerReq: ratio(m(s, 'tokenhub', 'cpuUsPerReq'), m(s, 'baseline', 'cpuUsPerReq')),
+      peakRssKb: ratio(m(s, 'tokenhub', 'peakRssKb'), m(s, 'baseline', 'peakRssKb')),
+    }])),
+    targets,
+    memory: memory === null ? null : { ...memory, waves: memory.waves.map(({ series, ...w }) => w) },
+    memorySeries: memory?.waves.map((w) => w.series) ?? null,
+    usageCheck,
+    processes,
+    raw,
+  };
+}
+
+function printReport(report, scenarios) {
+  const rows = [];
+  const row = (...cells) => rows.push(cells);
+  row('scenario', 'metric', 'baseline', 'tokenhub', 'tokenhub/baseline');
+  const metrics = [
+    ['rps', 'req/s', 0],
+    ['p50Ms', 'p50 ms', 2],
+    ['p99Ms', 'p99 ms', 2],
+    ['cpuUsPerReq', 'CPU µs/req', 0],
+    ['peakRssKb', 'peak RSS MB', 1],
+  ];
+  for (const s of scenarios) {
+    const med = report.medians[s.name];
+    metrics.forEach(([k, label, d], i) => {
+      const b = med.baseline[k];
+      const g = med.tokenhub[k];
+      const show = (x) => (k === 'peakRssKb' ? mb(x) : fmt(x, d));
+      row(i === 0 ? s.label : '', label, show(b), show(g), `${fmt(report.ratios[s.name][k], 2)}×`);
+    });
+  }
+  console.log(`\nmedians of ${config.rounds} interleaved rounds, ${config.seconds} s each, on ${report.machine.cpus} × ${report.machine.cpu}, Node ${report.machine.node}\n`);
+  printTable(rows);
+  if (report.memory !== null) {
+    const mm = report.memory;
+    console.log(`\nmemory, ${mm.streams} concurrent slow streams: tokenhub RSS before ${mb(mm.beforeKb)} MB, during ${mb(mm.duringPeakKb)} MB (peak), after ${mb(mm.afterKb)} MB (${fmt(mm.growth * 100, 1)}%)`);
+  }
+  console.log(`usage records: ${report.usageCheck.recorded} recorded for ${report.usageCheck.sent} requests served`);
+  console.log('\ntargets');
+  printTable([
+    ['goal', 'value', 'target', 'met'],
+    ...report.targets.map((t) => [t.goal, t.value === null ? '–' : `${fmt(t.value, 2)}${t.unit}`, t.max !== undefined ? `≤ ${t.max}${t.unit}` : `≥ ${t.min}${t.unit}`, t.met === null ? '–' : t.met ? 'yes' : 'NO']),
+  ]);
+}
+
+function printTable(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  for (const r of rows) console.log('  ' + r.map((c, i) => (i < 2 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('   '));
+}
