@@ -12,6 +12,7 @@ import type { Storage } from '../../src/ports/storage.js';
 import { keyStoreContract } from '../contracts/keys.contract.js';
 import { spendStoreContract } from '../contracts/spend.contract.js';
 import { usageStoreContract } from '../contracts/usage.contract.js';
+import { usageAnalyticsContract } from '../contracts/usage-analytics.contract.js';
 import { generateUsage, usageRecord } from '../contracts/support.js';
 
 let dir: string;
@@ -35,6 +36,7 @@ function fileStore<K extends keyof Storage & ('keys' | 'spend' | 'usage')>(part:
 keyStoreContract('sqlite key store', fileStore('keys'));
 spendStoreContract('sqlite spend store', fileStore('spend'));
 usageStoreContract('sqlite usage store', fileStore('usage'));
+usageAnalyticsContract('sqlite usage store', fileStore('usage'));
 
 // The stores also run on a host's in-memory Database, which a host may pass instead of a path.
 usageStoreContract('sqlite usage store on a host :memory: Database', async () => {

@@ -1,8 +1,12 @@
 // SQLite usage store: one row per request; aggregates are one GROUP BY query each, answered by the store.
 import type { Database, Statement } from 'better-sqlite3';
 import { DEFAULT_USAGE_LIMIT } from '../../core/aggregate.js';
+import { dayLabel, hourLabel } from '../../core/analytics.js';
 import type { Micros } from '../../core/money.js';
-import type { UsageAggregate, UsageGroup, UsageQuery, UsageRecord, UsageRow, UsageSort, UsageStore, UsageTotals } from '../../ports/usage.js';
+import type {
+  HeatCell, SeriesPoint, UsageAggregate, UsageAnalytics, UsageGroup, UsageQuery, UsageRecord, UsageRow, UsageSort, UsageStore, UsageTotals, WasteGroup,
+} from '../../ports/usage.js';
+import { dayNumber, hourNumber, hourOfDay, localTime, weekday, whereOf } from './sql.js';
 import { migrate } from './schema.js';
 
 interface UsageDbRow {
@@ -33,19 +37,12 @@ interface UsageDbRow {
   context_tokens: number;
 }
 
-interface GroupDbRow {
-  group: string;
-  requests: number;
-  input_tokens: number;
-  output_tokens: number;
-  cost: number;
+interface TotalsDbRow {
   all_requests: number;
   all_input_tokens: number;
   all_output_tokens: number;
   all_cost: number;
 }
-
-type TotalsDbRow = Pick<GroupDbRow, 'all_requests' | 'all_input_tokens' | 'all_output_tokens' | 'all_cost'>;
 
 const COLUMNS = [
   'id', 'time', 'key_id', 'requested_model', 'model', 'provider', 'strategy', 'input_tokens', 'output_tokens', 'cost',
@@ -111,23 +108,36 @@ const toRecord = (r: UsageDbRow): UsageRecord => ({
   contextTokens: r.context_tokens,
 });
 
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
-/** floor(time / n) for any sign: SQLite's integer `/` truncates toward zero, the reference's Date floors. */
-const floorDiv = (n: number) => `((time - ((time % ${n}) + ${n}) % ${n}) / ${n})`;
+interface SumsDbRow {
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost: number;
+}
+
+type GroupDbRow = SumsDbRow & TotalsDbRow & { group: string };
+
+const SUMS = 'count(*) AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cost) AS cost';
+
+const sumsOf = (r: SumsDbRow): UsageTotals => ({
+  requests: r.requests,
+  inputTokens: r.input_tokens,
+  outputTokens: r.output_tokens,
+  cost: r.cost as Micros,
+});
 
 /**
- * Per grouping: the bucket key grouped on (cheap integer arithmetic for the time groups, so strftime runs
- * once per group, not once per row) and how a bucket becomes the label the reference `groupValue` gives.
+ * Per grouping, on the (local) time expression `t`: the bucket grouped on (integer arithmetic for the time
+ * groups, so strftime runs once per group, not once per row) and how a bucket becomes the reference's label.
  * Bucket order equals label order, except hourOfDay, whose labels the reference compares as numbers.
  */
-const GROUPS: Record<UsageGroup, { bucket: string; label: string }> = {
-  model: { bucket: 'coalesce(model, requested_model)', label: 'bucket' },
-  provider: { bucket: `coalesce(provider, 'none')`, label: 'bucket' },
-  key: { bucket: 'key_id', label: 'bucket' },
-  day: { bucket: floorDiv(DAY_MS), label: `strftime('%Y-%m-%d', bucket * 86400, 'unixepoch')` },
-  hour: { bucket: floorDiv(HOUR_MS), label: `strftime('%Y-%m-%dT%H', bucket * 3600, 'unixepoch')` },
-  hourOfDay: { bucket: `(((time % ${DAY_MS}) + ${DAY_MS}) % ${DAY_MS}) / ${HOUR_MS}`, label: 'CAST(bucket AS TEXT)' },
+const GROUPS: Record<UsageGroup, (t: string) => { bucket: string; label: string }> = {
+  model: () => ({ bucket: 'coalesce(model, requested_model)', label: 'bucket' }),
+  provider: () => ({ bucket: `coalesce(provider, 'none')`, label: 'bucket' }),
+  key: () => ({ bucket: 'key_id', label: 'bucket' }),
+  day: (t) => ({ bucket: dayNumber(t), label: `strftime('%Y-%m-%d', bucket * 86400, 'unixepoch')` }),
+  hour: (t) => ({ bucket: hourNumber(t), label: `strftime('%Y-%m-%dT%H', bucket * 3600, 'unixepoch')` }),
+  hourOfDay: (t) => ({ bucket: hourOfDay(t), label: 'CAST(bucket AS TEXT)' }),
 };
 
 // Ties fall back to the bucket, ascending, as the reference's sortRows does (BINARY collation = code-point order).
@@ -139,16 +149,6 @@ const SORTS: Record<UsageSort, string> = {
   group_asc: 'bucket',
 };
 
-const FILTERS = [
-  ['from', 'time >= @from'],
-  ['to', 'time < @to'],
-  ['model', 'model = @model'],
-  ['provider', 'provider = @provider'],
-  ['keyId', 'key_id = @keyId'],
-] as const;
-
-type Filter = (typeof FILTERS)[number][0];
-
 const totalsOf = (r: TotalsDbRow | undefined): UsageTotals => ({
   requests: r?.all_requests ?? 0,
   inputTokens: r?.all_input_tokens ?? 0,
@@ -156,12 +156,15 @@ const totalsOf = (r: TotalsDbRow | undefined): UsageTotals => ({
   cost: (r?.all_cost ?? 0) as Micros,
 });
 
+/** Most distinct read statements kept prepared; beyond it the oldest is dropped (zoned queries inline their offsets). */
+const STATEMENT_CACHE = 256;
+
 /**
  * Usage records in the `tokenhub_usage` table of a better-sqlite3 Database the caller owns.
  * Aggregation runs in SQLite with indexes on (time), (key_id, time), (model, time), (provider, time);
  * note it runs synchronously, on the calling thread, like every better-sqlite3 query.
  */
-export function sqliteUsageStore(db: Database): UsageStore {
+export function sqliteUsageStore(db: Database): UsageStore & UsageAnalytics {
   migrate(db);
   const insertOne = db.prepare<UsageDbRow>(
     `INSERT OR IGNORE INTO tokenhub_usage (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`,
@@ -171,65 +174,123 @@ export function sqliteUsageStore(db: Database): UsageStore {
   });
   const byId = db.prepare<[string], UsageDbRow>(`SELECT ${COLUMNS.join(', ')} FROM tokenhub_usage WHERE id = ?`);
 
-  // Only the filters a query uses go into its WHERE, so the planner can pick the matching index; the
-  // shapes (filters × grouping × sort) are few, and each one's statement is prepared once, on first use.
-  const shapes = new Map<string, Statement<Record<string, unknown>, GroupDbRow | TotalsDbRow>>();
-  const statementFor = (used: readonly Filter[], groupBy: UsageGroup | undefined, sort: UsageSort) => {
-    const id = `${used.join(',')}|${groupBy ?? ''}|${groupBy === undefined ? '' : sort}`;
-    let stmt = shapes.get(id);
-    if (stmt !== undefined) return stmt;
-    const where = used.length === 0 ? '' : `WHERE ${FILTERS.filter(([f]) => used.includes(f)).map(([, sql]) => sql).join(' AND ')}`;
-    const sql =
-      groupBy === undefined
-        ? `SELECT count(*) AS all_requests, coalesce(sum(input_tokens), 0) AS all_input_tokens,
-                  coalesce(sum(output_tokens), 0) AS all_output_tokens, coalesce(sum(cost), 0) AS all_cost
-           FROM tokenhub_usage ${where}`
-        : // The window sums run over every group before LIMIT cuts, so each row also carries the totals.
-          `SELECT ${GROUPS[groupBy].label} AS "group", requests, input_tokens, output_tokens, cost,
-                  all_requests, all_input_tokens, all_output_tokens, all_cost
-           FROM (
-             SELECT ${GROUPS[groupBy].bucket} AS bucket, count(*) AS requests, sum(input_tokens) AS input_tokens,
-                    sum(output_tokens) AS output_tokens, sum(cost) AS cost,
-                    sum(count(*)) OVER () AS all_requests, sum(sum(input_tokens)) OVER () AS all_input_tokens,
-                    sum(sum(output_tokens)) OVER () AS all_output_tokens, sum(sum(cost)) OVER () AS all_cost
-             FROM tokenhub_usage ${where}
-             GROUP BY bucket
-           )
-           ORDER BY ${SORTS[sort]}
-           LIMIT @limit`;
-    stmt = db.prepare<Record<string, unknown>, GroupDbRow | TotalsDbRow>(sql);
-    shapes.set(id, stmt);
+  const bounds = db.prepare<[], { lo: number | null; hi: number | null }>(`SELECT min(time) AS lo, max(time) AS hi FROM tokenhub_usage`);
+  const span = (): [number, number] | null => {
+    const b = bounds.get();
+    return b === undefined || b.lo === null || b.hi === null ? null : [b.lo, b.hi];
+  };
+
+  // Only the filters a query uses go into its WHERE, so the planner can pick the matching index. Statements are
+  // keyed by their text: a query shape is prepared once, on first use, and reused after.
+  const prepared = new Map<string, Statement<Record<string, unknown>, unknown>>();
+  const statement = (sql: string) => {
+    let stmt = prepared.get(sql);
+    if (stmt === undefined) {
+      if (prepared.size >= STATEMENT_CACHE) prepared.delete(prepared.keys().next().value!);
+      stmt = db.prepare<Record<string, unknown>, unknown>(sql);
+      prepared.set(sql, stmt);
+    }
     return stmt;
   };
+  const read = <T>(sql: string, params: Record<string, unknown>) => statement(sql).all(params) as T[];
 
   return {
     insert(records) {
       if (records.length > 0) insertBatch.immediate(records);
     },
+
     get(id) {
       const row = byId.get(id);
       return row === undefined ? null : toRecord(row);
     },
+
     aggregate(q: UsageQuery): UsageAggregate {
-      const used = FILTERS.map(([f]) => f).filter((f) => q[f] !== undefined);
-      const params: Record<string, unknown> = {};
-      for (const f of used) params[f] = q[f];
-      const totalsOnly = () => totalsOf(statementFor(used, undefined, 'cost_desc').get(params) as TotalsDbRow | undefined);
+      const t = localTime(q, span);
+      const { where, params } = whereOf(q, t);
+      const totalsOnly = () =>
+        totalsOf(
+          read<TotalsDbRow>(
+            `SELECT count(*) AS all_requests, coalesce(sum(input_tokens), 0) AS all_input_tokens,
+                    coalesce(sum(output_tokens), 0) AS all_output_tokens, coalesce(sum(cost), 0) AS all_cost
+             FROM tokenhub_usage ${where}`,
+            params,
+          )[0],
+        );
       if (q.groupBy === undefined) return { rows: [], totals: totalsOnly() };
 
       // Same cut as the reference's rows.slice(0, limit), for any number it may be given.
       const limit = q.limit ?? DEFAULT_USAGE_LIMIT;
       const sqlLimit = limit < 0 || limit >= Number.MAX_SAFE_INTEGER ? -1 : Math.trunc(limit) || 0;
       if (sqlLimit === 0) return { rows: [], totals: totalsOnly() };
-      const found = statementFor(used, q.groupBy, q.sort ?? 'cost_desc').all({ ...params, limit: sqlLimit }) as GroupDbRow[];
-      const rows: UsageRow[] = found.slice(0, limit).map((r) => ({
-        group: r.group,
-        requests: r.requests,
-        inputTokens: r.input_tokens,
-        outputTokens: r.output_tokens,
-        cost: r.cost as Micros,
-      }));
+      const g = GROUPS[q.groupBy](t);
+      // The window sums run over every group before LIMIT cuts, so each row also carries the totals.
+      const found = read<GroupDbRow>(
+        `SELECT ${g.label} AS "group", requests, input_tokens, output_tokens, cost,
+                all_requests, all_input_tokens, all_output_tokens, all_cost
+         FROM (
+           SELECT ${g.bucket} AS bucket, ${SUMS},
+                  sum(count(*)) OVER () AS all_requests, sum(sum(input_tokens)) OVER () AS all_input_tokens,
+                  sum(sum(output_tokens)) OVER () AS all_output_tokens, sum(sum(cost)) OVER () AS all_cost
+           FROM tokenhub_usage ${where}
+           GROUP BY bucket
+         )
+         ORDER BY ${SORTS[q.sort ?? 'cost_desc']}
+         LIMIT @limit`,
+        { ...params, limit: sqlLimit },
+      );
+      const rows: UsageRow[] = found.slice(0, limit).map((r) => ({ group: r.group, ...sumsOf(r) }));
       return { rows, totals: totalsOf(found[0]) };
+    },
+
+    series(q, { bucket, splitBy }): SeriesPoint[] {
+      const t = localTime(q, span);
+      const { where, params } = whereOf(q, t);
+      const split = splitBy === undefined ? 'NULL' : splitBy === 'model' ? `coalesce(model, 'none')` : `coalesce(provider, 'none')`;
+      const label = bucket === 'day' ? dayLabel : hourLabel;
+      return read<SumsDbRow & { b: number; split: string | null }>(
+        `SELECT ${bucket === 'day' ? dayNumber(t) : hourNumber(t)} AS b, ${split} AS split, ${SUMS}
+         FROM tokenhub_usage ${where} GROUP BY b, split ORDER BY b, split`,
+        params,
+      ).map((r) => ({ bucket: label(r.b), split: r.split, ...sumsOf(r) }));
+    },
+
+    heatmap(q): HeatCell[] {
+      const t = localTime(q, span);
+      const { where, params } = whereOf(q, t);
+      return read<SumsDbRow & { weekday: number; hour: number }>(
+        `SELECT ${weekday(t)} AS weekday, ${hourOfDay(t)} AS hour, ${SUMS}
+         FROM tokenhub_usage ${where} GROUP BY weekday, hour ORDER BY weekday, hour`,
+        params,
+      ).map((r) => ({ weekday: r.weekday, hour: r.hour, ...sumsOf(r) }));
+    },
+
+    wasteGroups(q, { models } = {}): WasteGroup[] {
+      const t = localTime(q, span);
+      // The model list is one JSON parameter, so lists of any length share a statement.
+      const extra = models === undefined ? ['model IS NOT NULL'] : ['model IN (SELECT value FROM json_each(@models))'];
+      const { where, params } = whereOf(q, t, extra);
+      if (models !== undefined) params.models = JSON.stringify(models);
+      return read<SumsDbRow & {
+        model: string; key_id: string; needs_tools: number; needs_images: number; needs_json: number;
+        max_context: number; first_time: number; last_time: number;
+      }>(
+        `SELECT model, key_id, needs_tools, needs_images, needs_json, ${SUMS},
+                max(context_tokens) AS max_context, min(time) AS first_time, max(time) AS last_time
+         FROM tokenhub_usage ${where}
+         GROUP BY model, key_id, needs_tools, needs_images, needs_json
+         ORDER BY model, key_id, needs_tools, needs_images, needs_json`,
+        params,
+      ).map((r) => ({
+        model: r.model,
+        keyId: r.key_id,
+        needsTools: r.needs_tools === 1,
+        needsImages: r.needs_images === 1,
+        needsJson: r.needs_json === 1,
+        maxContextTokens: r.max_context,
+        firstTime: r.first_time,
+        lastTime: r.last_time,
+        ...sumsOf(r),
+      }));
     },
   };
 }
