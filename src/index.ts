@@ -11,8 +11,13 @@ export { defaultPricing, staticPricing, priceListFile } from './core/pricing.js'
 export { chatRequestSchema, parseChatRequest, type ChatRequest, type ChatMessage } from './core/request.js';
 export { requestFeatures, inputTokenUpperBound, type RequestFeatures } from './core/estimate.js';
 export { costMicros, worstCaseCost, estimatedCost, type Usage } from './core/cost.js';
-export { StrategyRegistry, costStrategy, fixedStrategy, type Strategy, type StrategyInput, type StrategyPick, type Candidate } from './core/strategy.js';
-export { STRATEGY_HEADER, type Route } from './core/route.js';
+export { StrategyRegistry, costStrategy, fixedStrategy, type Strategy, type StrategyInput, type StrategyPick, type Candidate, type SpendSnapshot } from './core/strategy.js';
+export { balancedStrategy, DEFAULT_POLICY, TIERS, TIER_HEADER, taperSteps, type BalancedPolicy, type BalancedContext, type SizeFloor } from './core/balanced.js';
+export {
+  taskFeatures, compileIntentTable, DEFAULT_INTENT_TABLE, type IntentTable, type IntentRule, type CodeSignal, type Intent, type BuiltinIntent,
+  type TaskFeatures, type CompiledIntentTable,
+} from './core/intent.js';
+export { STRATEGY_HEADER, type Route, type RouteInput } from './core/route.js';
 export { ProviderHealth, type ProviderState } from './core/health.js';
 
 export type { Awaitable } from './ports/awaitable.js';

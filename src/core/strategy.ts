@@ -1,4 +1,5 @@
 // Strategies pick ordered candidate models; one small registry that a host extends in code.
+import { balancedStrategy } from './balanced.js';
 import type { ModelEntry } from './catalog.js';
 import type { RequestFeatures } from './estimate.js';
 import type { Micros } from './money.js';
@@ -11,6 +12,12 @@ export interface Candidate {
   estimatedCost: Micros;
 }
 
+/** A key's month spend when routing, for strategies that taper near a cap; `limit` null means uncapped. */
+export interface SpendSnapshot {
+  spent: Micros;
+  limit: Micros | null;
+}
+
 /** What a strategy sees. `eligible` is every model that can satisfy the request now, cheapest first. */
 export interface StrategyInput {
   request: ChatRequest;
@@ -21,6 +28,8 @@ export interface StrategyInput {
   key: KeyRecord;
   /** A request header, lower-cased name; undefined when absent. */
   header(name: string): string | undefined;
+  /** The key's settled spend this month, when the engine looked it up (only for keys that taper). */
+  spend?: SpendSnapshot;
 }
 
 /** A strategy's answer: candidates in the order to try them, and why. */
@@ -46,8 +55,8 @@ export const fixedStrategy: Strategy = ({ eligible, requestedModel }) => {
 };
 
 /**
- * Named strategies and model aliases. Built-in: strategies `fixed` and `cost`;
- * aliases `economy` → `cost` and `auto` → the default strategy.
+ * Named strategies and model aliases. Built-in: strategies `fixed`, `cost` and `balanced`;
+ * aliases `economy` → `cost` and `auto` → the default strategy (default `balanced`).
  */
 export class StrategyRegistry {
   private readonly strategies = new Map<string, Strategy>();
@@ -55,9 +64,10 @@ export class StrategyRegistry {
   /** The strategy `auto` uses when no header names one. */
   defaultStrategy: string;
 
-  constructor(defaultStrategy = 'cost') {
+  constructor(defaultStrategy = 'balanced') {
     this.register('fixed', fixedStrategy);
     this.register('cost', costStrategy);
+    this.register('balanced', balancedStrategy());
     this.alias('economy', 'cost');
     this.defaultStrategy = defaultStrategy;
   }

@@ -24,8 +24,8 @@ export const hubOptionsSchema = z.object({
   adminToken: z.string().min(16, 'adminToken must be at least 16 characters').optional(),
   /** A host check that admits admin requests instead of (or besides) the token. */
   authorizeAdmin: fn<AdminAuthorizer>().optional(),
-  /** Strategy for `model: "auto"` without a header. Default `cost`. */
-  defaultStrategy: z.string().default('cost'),
+  /** Strategy for `model: "auto"` without a header. Default `balanced` (right-size by task; see docs/routing.md). */
+  defaultStrategy: z.string().default('balanced'),
   /** Extra strategies by name. */
   strategies: z.record(z.string(), fn<Strategy>()).default({}),
   /** Extra aliases: model name → strategy name. */
