@@ -1,64 +1,53 @@
 // adminRoutes(): the admin API (keys, usage, provider health) behind the admin token or the host's own check.
 import { Router } from '@koa/router';
-import { HubError } from '../core/errors.js';
+import { dashboardFiles, notModified } from '../dashboard/index.js';
+import { adminRouteTable, checkAdmin, requestBody } from '../hub/binding.js';
 import type { TokenHub } from '../hub/index.js';
-import { adminApi, adminTokenMatches } from '../hub/admin.js';
 import type { HubKoaState, HubMiddleware } from './context.js';
 import { errorHandler } from './stages.js';
 
 export interface AdminRoutesOptions {
   /** Path prefix of the admin API. Default `/admin`. */
   prefix?: string;
+  /**
+   * Where the Usage dashboard page is served, or false for none. Default `/dashboard`. The page and its assets
+   * are public (they hold no data); every call it makes goes to the admin API, behind the admin check.
+   */
+  dashboard?: string | false;
 }
 
-/** Admits a request with the admin bearer token, or one the host's `authorizeAdmin` approves; 401 otherwise. */
+/** Admits a request with the admin bearer token, or one the host's `authorizeAdmin(ctx)` approves; 401 otherwise. */
 export function adminAuth(hub: TokenHub): HubMiddleware {
-  const { adminToken, authorizeAdmin } = hub.options;
   return async function adminAuth(ctx, next) {
-    const ok = adminTokenMatches(adminToken, ctx.get('authorization') || undefined) || (authorizeAdmin !== undefined && (await authorizeAdmin(ctx)));
-    if (!ok) {
-      throw new HubError('Admin routes need "Authorization: Bearer <admin token>".', {
-        status: 401,
-        type: 'invalid_request_error',
-        code: 'invalid_admin_token',
-      });
-    }
+    await checkAdmin(hub, ctx.get('authorization') || undefined, ctx);
     await next();
   };
 }
 
-async function jsonBody(hub: TokenHub, ctx: { request: unknown; req: import('node:http').IncomingMessage; get(h: string): string }) {
-  const parsed = (ctx.request as { body?: unknown }).body;
-  if (parsed !== undefined) return parsed;
-  return hub.readBody(ctx.req, ctx.get('content-length') || undefined);
-}
-
-/** `/admin/keys`, `/admin/usage`, `/admin/providers`. */
-export function adminRoutes(hub: TokenHub, { prefix = '/admin' }: AdminRoutesOptions = {}) {
-  const api = adminApi(hub);
+/** `/admin/keys`, `/admin/usage` (and its series, heatmap, waste), `/admin/models`, `/admin/providers`, and the page at `/dashboard`. */
+export function adminRoutes(hub: TokenHub, { prefix = '/admin', dashboard = '/dashboard' }: AdminRoutesOptions = {}): HubMiddleware {
   const router = new Router<HubKoaState>({ prefix });
   router.use(errorHandler(hub), adminAuth(hub));
-  router.post('/keys', async (ctx) => {
-    ctx.status = 201;
-    ctx.body = await api.createKey(await jsonBody(hub, ctx));
-  });
-  router.get('/keys', async (ctx) => {
-    ctx.body = await api.listKeys();
-  });
-  router.get('/keys/:id', async (ctx) => {
-    ctx.body = await api.getKey(ctx.params.id!);
-  });
-  router.patch('/keys/:id', async (ctx) => {
-    ctx.body = await api.patchKey(ctx.params.id!, await jsonBody(hub, ctx));
-  });
-  router.delete('/keys/:id', async (ctx) => {
-    ctx.body = await api.revokeKey(ctx.params.id!);
-  });
-  router.get('/usage', async (ctx) => {
-    ctx.body = await api.usage(ctx.query);
-  });
-  router.get('/providers', (ctx) => {
-    ctx.body = api.providers();
-  });
-  return router.routes();
+  for (const route of adminRouteTable(hub)) {
+    router[route.method](route.path, async (ctx) => {
+      const body = route.readsBody ? await requestBody(hub, ctx.req, (ctx.request as { body?: unknown }).body) : undefined;
+      const answer = await route.run({ params: ctx.params, query: ctx.query, body });
+      ctx.status = route.status;
+      ctx.body = answer;
+    });
+  }
+  const api = router.routes() as HubMiddleware;
+  if (dashboard === false) return api;
+  // Read from disk once, here; a request is a Map lookup.
+  const files = dashboardFiles({ path: dashboard, apiPrefix: prefix });
+  return async function adminRoutes(ctx, next) {
+    const file = ctx.method === 'GET' || ctx.method === 'HEAD' ? files.get(ctx.path) : undefined;
+    if (file === undefined) return api(ctx, next);
+    ctx.set(file.headers);
+    if (notModified(file, ctx.get('if-none-match') || undefined)) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.body = file.body;
+  };
 }

@@ -1,7 +1,7 @@
 // routes(): the OpenAI-compatible endpoints under /v1, composed from the five stages.
 import { Router } from '@koa/router';
 import type { TokenHub } from '../hub/index.js';
-import { listModels } from '../hub/models.js';
+import { modelsFor } from '../hub/binding.js';
 import type { HubKoaState } from './context.js';
 import { authKey, errorHandler, forwardToProvider, recordUsage, resolveStrategy, spendCap, type AuthKeyOptions } from './stages.js';
 
@@ -31,7 +31,7 @@ export function routes(hub: TokenHub, { prefix = '/v1', auth = {} }: RoutesOptio
   );
   router.get('/models', onError, async function models(ctx) {
     const key = auth.resolve !== undefined ? await auth.resolve(ctx as never) : null;
-    ctx.body = listModels(hub, key ?? (await hub.keys.authenticate(ctx.get('authorization') || undefined)));
+    ctx.body = await modelsFor(hub, key, ctx.get('authorization') || undefined);
   });
   return router.routes();
 }

@@ -1,7 +1,7 @@
 // The five stages as Koa middlewares; each only translates between Koa and the hub engine.
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Context } from 'koa';
-import { toHubError } from '../core/errors.js';
+import { abortOnClose, endFailed, endSucceeded, errorReply, identify, requestBody } from '../hub/binding.js';
 import type { TokenHub } from '../hub/index.js';
 import type { KeyRecord } from '../ports/keys.js';
 import type { Awaitable } from '../ports/awaitable.js';
@@ -15,14 +15,11 @@ export function errorHandler(hub: TokenHub): HubMiddleware {
     try {
       await next();
     } catch (err) {
-      const e = toHubError(err);
-      if (e.status >= 500 && e.type === 'server_error') hub.logger.error('unhandled error', { path: ctx.path, error: String(err) });
+      const reply = errorReply(hub, err, ctx.state.tokenhub, ctx.path);
       if (ctx.headerSent) return;
-      ctx.status = e.status;
-      ctx.set(e.headers);
-      const state = ctx.state.tokenhub;
-      if (state !== undefined) ctx.set('x-inferoute-request-id', state.requestId);
-      ctx.body = e.toBody();
+      ctx.status = reply.status;
+      ctx.set(reply.headers);
+      ctx.body = reply.body;
     }
   };
 }
@@ -40,8 +37,7 @@ export function authKey(hub: TokenHub, { resolve }: AuthKeyOptions = {}): HubMid
   return async function authKey(ctx, next) {
     const state = hubState(ctx, hub);
     const resolved = resolve === undefined ? null : await resolve(ctx as unknown as Context);
-    if (resolved !== null) state.key = resolved;
-    else await hub.authenticate(state, ctx.get('authorization') || undefined);
+    await identify(hub, state, resolved, ctx.get('authorization') || undefined);
     await next();
   };
 }
@@ -51,8 +47,7 @@ export function resolveStrategy(hub: TokenHub): HubMiddleware {
   return async function resolveStrategy(ctx, next) {
     const state = hubState(ctx, hub);
     // A host body parser may have run already; otherwise read the body here, bounded.
-    const parsed = (ctx.request as { body?: unknown }).body;
-    const body = parsed !== undefined ? parsed : await hub.readBody(ctx.req, ctx.get('content-length') || undefined);
+    const body = await requestBody(hub, ctx.req, (ctx.request as { body?: unknown }).body);
     hub.route(state, body, (name) => ctx.get(name) || undefined);
     await next();
   };
@@ -70,10 +65,7 @@ export function spendCap(hub: TokenHub): HubMiddleware {
 export function forwardToProvider(hub: TokenHub): HubMiddleware {
   return async function forwardToProvider(ctx, next) {
     const state = hubState(ctx, hub);
-    // The client leaving cancels the upstream request, streaming or not.
-    ctx.res.once('close', () => {
-      if (!ctx.res.writableFinished) state.abort.abort();
-    });
+    abortOnClose(ctx.res, state);
     const f = await hub.forward(state);
     ctx.set(hub.responseHeaders(state));
     if (f.kind === 'json') {
@@ -103,16 +95,11 @@ export function recordUsage(hub: TokenHub): HubMiddleware {
     try {
       await next();
     } catch (err) {
-      const e = toHubError(err);
-      await hub.finish(state, { status: e.status, error: e });
+      await endFailed(hub, state, err);
       throw err;
     }
-    if (state.forwarded?.kind === 'stream') {
-      void hub.finish(state, { status: 200, error: null });
-      return;
-    }
-    await hub.finish(state, { status: ctx.status, error: null });
-    // The cost and the settled remaining budget are known now, before the JSON goes out.
-    ctx.set(hub.responseHeaders(state));
+    // JSON: the cost and the settled remaining budget are known now, before the body goes out.
+    const headers = await endSucceeded(hub, state, ctx.status);
+    if (headers !== null) ctx.set(headers);
   };
 }
