@@ -5,6 +5,7 @@ import { toAnthropicRequest } from './request.js';
 import { fromAnthropicResponse, type AnthropicMessageResponse } from './response.js';
 import { AnthropicStreamTranslator } from './stream.js';
 
+/** Options of `anthropic()`, validated once when the provider is built. */
 export const anthropicOptionsSchema = z.object({
   apiKey: z.string().min(1),
   /** Host the versioned path is added to, as ANTHROPIC_BASE_URL. Default `https://api.anthropic.com`. */
@@ -16,6 +17,7 @@ export const anthropicOptionsSchema = z.object({
   /** Extra headers sent on every upstream request (e.g. `anthropic-beta`). Default none. */
   headers: z.record(z.string(), z.string()).default({}),
 });
+/** What `anthropic()` takes: `apiKey` is required, everything else has the default written above. */
 export type AnthropicOptions = z.input<typeof anthropicOptionsSchema>;
 
 /** The message in an Anthropic error body `{"type":"error","error":{"type","message"}}`, or a generic one. */

@@ -5,6 +5,7 @@ import { toGeminiRequest } from './request.js';
 import { fromGeminiResponse, type GeminiResponse } from './response.js';
 import { GeminiStreamTranslator } from './stream.js';
 
+/** Options of `google()`, validated once when the provider is built. */
 export const googleOptionsSchema = z.object({
   apiKey: z.string().min(1),
   /** Host the versioned path is added to, as GEMINI_BASE_URL. Default `https://generativelanguage.googleapis.com`. */
@@ -14,6 +15,7 @@ export const googleOptionsSchema = z.object({
   /** Extra headers sent on every upstream request. Default none. */
   headers: z.record(z.string(), z.string()).default({}),
 });
+/** What `google()` takes: `apiKey` is required, everything else has the default written above. */
 export type GoogleOptions = z.input<typeof googleOptionsSchema>;
 
 interface GoogleErrorBody {
