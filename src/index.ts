@@ -18,6 +18,7 @@ export {
   type TaskFeatures, type CompiledIntentTable,
 } from './core/intent.js';
 export { STRATEGY_HEADER, type Route, type RouteInput } from './core/route.js';
+export { rules, type Rule, type UseRule, type NeverRule, type PreferRule, type RuleMatch, type ModelSet, type ValueMatch, type RulesOptions } from './core/rules.js';
 export { ProviderHealth, type ProviderState } from './core/health.js';
 
 export type { Awaitable } from './ports/awaitable.js';

@@ -70,6 +70,15 @@ function explain(reason: Ineligibility, model: string): HubError {
 }
 
 /**
+ * The key's own strategy for `model: "auto"` (`settings.defaultStrategy`), when it names a registered one.
+ * A name unregistered since it was set falls back to the gateway default rather than failing the key's requests.
+ */
+export function keyDefaultStrategy(key: KeyRecord, registry: StrategyRegistry): string | undefined {
+  const name = key.settings?.defaultStrategy?.toLowerCase();
+  return name !== undefined && name !== 'fixed' && registry.get(name) !== undefined ? name : undefined;
+}
+
+/**
  * Resolves the strategy and candidates for a request, or throws the SPEC's error
  * (400 bad strategy, 404 unknown model, 403 not allowed, 400 nothing can take it, 503 no provider).
  */
@@ -93,7 +102,7 @@ export function resolveRoute(
     }
     strategyName = headerStrategy;
   } else {
-    const target = registry.aliasTarget(requested);
+    const target = requested === 'auto' ? keyDefaultStrategy(key, registry) ?? registry.aliasTarget(requested) : registry.aliasTarget(requested);
     if (target !== undefined) strategyName = target;
     else if (pricing.get(requested) !== undefined) strategyName = 'fixed';
     else throw modelNotFound(requested);
@@ -102,7 +111,9 @@ export function resolveRoute(
   if (strategy === undefined) throw new Error(`alias target strategy "${strategyName}" is not registered`);
 
   if (strategyName === 'fixed') {
-    const model = pricing.get(requested)!;
+    // `X-Inferoute-Strategy: fixed` with an alias names no model to fix on.
+    const model = pricing.get(requested);
+    if (model === undefined) throw modelNotFound(requested);
     const why = ineligibility(model, features, key, env);
     if (why !== null) throw explain(why, model.id);
   }
