@@ -3,6 +3,7 @@ export { createTokenHub, type TokenHubInstance } from './create.js';
 export { TokenHub, type ExchangeEnd } from './hub/index.js';
 export type { HubOptions, HubLogger, AdminAuthorizer } from './hub/options.js';
 export type { HubState, Attempt, Forwarded, Settlement } from './hub/state.js';
+export { hostIdentityKeys, type HostIdentityKeys, type HostIdentityKeysOptions, type HostKeyDefaults } from './hub/host-keys.js';
 
 export { HubError, type OpenAIErrorBody } from './core/errors.js';
 export { type Micros, usdToMicros, microsToUsd, formatUsd } from './core/money.js';

@@ -5,23 +5,51 @@ import { HubError, invalidRequest } from '../core/errors.js';
 import { formatParam } from '../core/request.js';
 import { microsToUsd, usdToMicros, type Micros } from '../core/money.js';
 import { monthOf } from '../core/month.js';
-import type { KeyPatch, KeyRecord } from '../ports/keys.js';
+import type { KeyPatch, KeyRecord, KeySettings } from '../ports/keys.js';
 import { USAGE_GROUPS, USAGE_SORTS, type UsageTotals } from '../ports/usage.js';
 import type { TokenHub } from './index.js';
 
 const usd = z.number().finite().nonnegative().max(1e9);
 const models = z.array(z.string().min(1)).max(1000);
 
+const settingsFields = {
+  defaultStrategy: z.string().trim().min(1).max(100),
+  minTier: z.enum(['economy', 'standard', 'premium']),
+  taperAt: z
+    .array(z.number().gt(0).lte(1))
+    .max(5)
+    .refine((a) => a.every((v, i) => i === 0 || v > a[i - 1]!), 'must be ascending fractions of the cap, e.g. [0.8, 0.95]'),
+  labels: z
+    .record(z.string().min(1).max(64), z.string().max(256))
+    .refine((l) => Object.keys(l).length <= 32, 'at most 32 labels'),
+};
+/** `settings` on POST: every field optional. */
+const settingsSchema = z.strictObject({
+  defaultStrategy: settingsFields.defaultStrategy.optional(),
+  minTier: settingsFields.minTier.optional(),
+  taperAt: settingsFields.taperAt.optional(),
+  labels: settingsFields.labels.optional(),
+});
+/** `settings` on PATCH: merged into the current settings; a field set to null is removed. */
+const settingsPatchSchema = z.strictObject({
+  defaultStrategy: settingsFields.defaultStrategy.nullable().optional(),
+  minTier: settingsFields.minTier.nullable().optional(),
+  taperAt: settingsFields.taperAt.nullable().optional(),
+  labels: settingsFields.labels.nullable().optional(),
+});
+
 const createKeySchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   monthlyLimitUsd: usd.nullable().optional(),
   allowedModels: models.nullable().optional(),
+  settings: settingsSchema.optional(),
 });
 const patchKeySchema = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
   monthlyLimitUsd: usd.nullable().optional(),
   allowedModels: models.nullable().optional(),
   disabled: z.boolean().optional(),
+  settings: settingsPatchSchema.optional(),
 });
 const instant = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 const usageQuerySchema = z.strictObject({
@@ -35,13 +63,32 @@ const usageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 });
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
+function parse<T>(schema: z.ZodType<T>, input: unknown, prefix?: string): T {
   const r = schema.safeParse(input ?? {});
   if (r.success) return r.data;
   const i = r.error.issues[0]!;
-  const param = formatParam(i.path) ?? (i.code === 'unrecognized_keys' ? i.keys[0] ?? null : null);
+  const path = prefix === undefined ? i.path : [prefix, ...i.path];
+  const param = formatParam(path) ?? (i.code === 'unrecognized_keys' ? i.keys[0] ?? null : null);
   throw invalidRequest(`${param ?? 'body'}: ${i.message}`, param);
 }
+
+/** A key's `settings.defaultStrategy` must name a strategy `auto` can use: registered, and not `fixed` (which needs a model). */
+function checkStrategy(hub: TokenHub, settings: KeySettings, param: string): KeySettings {
+  const name = settings.defaultStrategy;
+  if (name !== undefined && (name.toLowerCase() === 'fixed' || hub.strategies.get(name) === undefined)) {
+    const known = hub.strategies.strategyNames().filter((n) => n !== 'fixed');
+    throw invalidRequest(`${param}: unknown strategy "${name}"; known: ${known.join(', ')}.`, param);
+  }
+  return settings;
+}
+
+/** Validates key settings as the admin API does (400 on a bad field or an unregistered strategy); for host-created keys too. */
+export function parseKeySettings(hub: TokenHub, input: unknown): KeySettings {
+  const s = parse(settingsSchema, input, 'settings');
+  return checkStrategy(hub, dropUndefined(s), 'settings.defaultStrategy');
+}
+
+const dropUndefined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
 const notFound = (id: string) =>
   new HubError(`No key with id "${id}".`, { status: 404, type: 'invalid_request_error', code: 'key_not_found', param: 'id' });
@@ -55,6 +102,7 @@ function publicKey(r: KeyRecord, monthSpend: Micros | null) {
     allowedModels: r.allowedModels,
     monthSpendUsd: monthSpend === null ? undefined : microsToUsd(monthSpend),
     disabled: r.disabled,
+    settings: r.settings ?? {},
     createdAt: r.createdAt,
   };
 }
@@ -80,10 +128,12 @@ export function adminApi(hub: TokenHub) {
   return {
     async createKey(body: unknown) {
       const b = parse(createKeySchema, body);
+      const settings = b.settings === undefined ? {} : checkStrategy(hub, dropUndefined(b.settings), 'settings.defaultStrategy');
       const { record, secret } = await hub.keys.create({
         name: b.name,
         monthlyLimit: b.monthlyLimitUsd == null ? null : usdToMicros(b.monthlyLimitUsd),
         allowedModels: b.allowedModels ?? null,
+        settings,
       });
       return { ...publicKey(record, null), monthSpendUsd: undefined, key: secret };
     },
@@ -110,6 +160,16 @@ export function adminApi(hub: TokenHub) {
       if (b.disabled !== undefined) patch.disabled = b.disabled;
       if (b.allowedModels !== undefined) patch.allowedModels = b.allowedModels;
       if (b.monthlyLimitUsd !== undefined) patch.monthlyLimit = b.monthlyLimitUsd === null ? null : usdToMicros(b.monthlyLimitUsd);
+      if (b.settings !== undefined) {
+        const current = await hub.storage.keys.get(id);
+        if (current === null || current.revokedAt !== null) throw notFound(id);
+        const merged: Record<string, unknown> = { ...current.settings };
+        for (const [field, value] of Object.entries(b.settings)) {
+          if (value === null) delete merged[field];
+          else if (value !== undefined) merged[field] = value;
+        }
+        patch.settings = checkStrategy(hub, merged as KeySettings, 'settings.defaultStrategy');
+      }
       const r = await hub.keys.update(id, patch);
       if (r === null) throw notFound(id);
       return publicKey(r, (await hub.storage.spend.ledger(r.id, month())).spent);
