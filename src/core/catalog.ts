@@ -49,7 +49,11 @@ export function defineModel(input: ModelEntryInput): ModelEntry {
   });
 }
 
-/** SPEC §5: the default catalog, USD per 1M tokens. */
+/**
+ * SPEC §5: the default catalog, USD per 1M tokens. The public ids are the SPEC's; the upstream ids are current
+ * models at the same prices (Gemini 1.5 Flash and Claude 3.5 Sonnet are retired upstream). Change them with
+ * `defaultPricing([{ id, upstreamModel }])`.
+ */
 export const DEFAULT_MODELS: readonly ModelEntryInput[] = [
   {
     id: 'openai/gpt-4o', upstreamModel: 'gpt-4o', inputUsdPerMTok: 5, outputUsdPerMTok: 15,
@@ -57,7 +61,7 @@ export const DEFAULT_MODELS: readonly ModelEntryInput[] = [
     maxImageTokens: 1_445, tier: 'premium',
   },
   {
-    id: 'anthropic/claude-3-5-sonnet', upstreamModel: 'claude-3-5-sonnet-20241022', inputUsdPerMTok: 3, outputUsdPerMTok: 15,
+    id: 'anthropic/claude-3-5-sonnet', upstreamModel: 'claude-sonnet-4-5', inputUsdPerMTok: 3, outputUsdPerMTok: 15,
     contextWindow: 200_000, maxOutputTokens: 8_192, supportsTools: true, supportsImages: true, supportsJson: false,
     maxImageTokens: 1_600, tier: 'premium',
   },
@@ -72,7 +76,7 @@ export const DEFAULT_MODELS: readonly ModelEntryInput[] = [
     maxImageTokens: 1_600, tier: 'standard',
   },
   {
-    id: 'google/gemini-flash', upstreamModel: 'gemini-1.5-flash', inputUsdPerMTok: 0.075, outputUsdPerMTok: 0.3,
+    id: 'google/gemini-flash', upstreamModel: 'gemini-2.0-flash-lite', inputUsdPerMTok: 0.075, outputUsdPerMTok: 0.3,
     contextWindow: 1_000_000, maxOutputTokens: 8_192, supportsTools: true, supportsImages: true, supportsJson: true,
     maxImageTokens: 1_290, tier: 'economy',
   },

@@ -11,7 +11,7 @@ import { monthOf } from '../core/month.js';
 import { defaultPricing } from '../core/pricing.js';
 import { parseChatRequest } from '../core/request.js';
 import { resolveRoute, type RoutingEnvironment } from '../core/route.js';
-import { StrategyRegistry, type Strategy } from '../core/strategy.js';
+import { StrategyRegistry, type SpendSnapshot, type Strategy } from '../core/strategy.js';
 import type { KeyRecord } from '../ports/keys.js';
 import type { PricingSource } from '../ports/pricing.js';
 import type { Storage } from '../ports/storage.js';
@@ -125,14 +125,26 @@ export class TokenHub {
     return readJsonBody(stream, contentLength, this.options.maxBodyBytes);
   }
 
-  /** Stage: validate the body and choose candidates. */
-  route(state: HubState, body: unknown, header: (name: string) => string | undefined): void {
+  /**
+   * Stage: validate the body and choose candidates. Reads the key's month spend first only when the key
+   * opted into spend-aware tapering (`settings.taperAt`) and has a cap; other keys cost no extra store call.
+   */
+  async route(state: HubState, body: unknown, header: (name: string) => string | undefined): Promise<void> {
     const key = requireKey(state);
     const request = parseChatRequest(body);
     const features = requestFeatures(request);
     state.request = request;
     state.features = features;
-    state.route = resolveRoute({ request, features, key, header }, this.strategies, this.pricing, this.env, this.options.maxAttempts);
+    let spend: SpendSnapshot | undefined;
+    if (key.monthlyLimit !== null && (key.settings.taperAt?.length ?? 0) > 0) {
+      try {
+        const ledger = await this.storage.spend.ledger(key.id, monthOf(state.startedAt));
+        spend = { spent: ledger.spent, limit: key.monthlyLimit };
+      } catch {
+        // Store down: route without tapering; reserve() then answers 503 or admits under failOpen.
+      }
+    }
+    state.route = resolveRoute({ request, features, key, header, spend }, this.strategies, this.pricing, this.env, this.options.maxAttempts);
   }
 
   /** Stage: hold the worst case of every candidate against the key's month; 429 when it does not fit. */

@@ -48,7 +48,7 @@ export function resolveStrategy(hub: TokenHub): HubMiddleware {
     const state = hubState(ctx, hub);
     // A host body parser may have run already; otherwise read the body here, bounded.
     const body = await requestBody(hub, ctx.req, (ctx.request as { body?: unknown }).body);
-    hub.route(state, body, (name) => ctx.get(name) || undefined);
+    await hub.route(state, body, (name) => ctx.get(name) || undefined);
     await next();
   };
 }

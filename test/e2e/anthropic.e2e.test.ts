@@ -67,7 +67,7 @@ describe('JSON completions', () => {
 
     const sent = claude.state.requests[0]!;
     expect(sent.body).toEqual({
-      model: 'claude-3-5-sonnet-20241022',
+      model: 'claude-sonnet-4-5',
       max_tokens: 8192,
       system: 'You are terse.',
       messages: [{ role: 'user', content: [{ type: 'text', text: 'Summarise: the meeting moved to Thursday.' }] }],
@@ -221,7 +221,7 @@ describe('faults', () => {
     const { data, response } = await gw.client(key).chat.completions.create({ model: 'economy', messages: ask }).withResponse();
     expect(data.choices[0]!.message.content).toBe(DEFAULT_REPLY);
     expect(response.headers.get('x-inferoute-model')).toBe('openai/gpt-4o');
-    expect(claude.state.requests.map((r) => r.body.model)).toEqual(['claude-3-haiku-20240307', 'claude-3-5-sonnet-20241022']);
+    expect(claude.state.requests.map((r) => r.body.model)).toEqual(['claude-3-haiku-20240307', 'claude-sonnet-4-5']);
     const record = await usageOf(response.headers.get('x-inferoute-request-id')!);
     expect(record).toMatchObject({ attempts: 3, providersTried: ['anthropic', 'anthropic', 'openai'], status: 200 });
     const health = await gw.admin('GET', '/admin/providers');

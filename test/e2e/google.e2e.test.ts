@@ -67,7 +67,7 @@ describe('JSON completions', () => {
     expect(response.headers.get('x-inferoute-spend-remaining-usd')).toBe('0.999670');
 
     const sent = gemini.state.requests[0]!;
-    expect(sent.url).toBe('/v1beta/models/gemini-1.5-flash:generateContent');
+    expect(sent.url).toBe('/v1beta/models/gemini-2.0-flash-lite:generateContent');
     expect(sent.headers['x-goog-api-key']).toBe(gemini.apiKey);
     expect(JSON.stringify(sent.headers)).not.toContain(key);
     expect(sent.body).toEqual({
@@ -155,7 +155,7 @@ describe('streaming', () => {
     expect(text).toBe(GEMINI_REPLY);
     expect(finish).toBe('stop');
     expect(chunks).toBe(6); // 5 text pieces (the first with the role), then the finish
-    expect(gemini.state.requests[0]!.url).toBe('/v1beta/models/gemini-1.5-flash:streamGenerateContent?alt=sse');
+    expect(gemini.state.requests[0]!.url).toBe('/v1beta/models/gemini-2.0-flash-lite:streamGenerateContent?alt=sse');
     // 1000 × $0.075/M + 400 × $0.30/M = 75 + 120 = 195 micro-USD, from the last usageMetadata only.
     const usage = await gw.admin('GET', `/admin/usage?keyId=${id}`);
     expect(usage.body.totals).toEqual({ requests: 1, inputTokens: 1000, outputTokens: 400, costUsd: 0.000195 });

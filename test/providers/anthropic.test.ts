@@ -22,7 +22,7 @@ const weatherTool = {
 
 describe('request mapping', () => {
   const cases: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
-    ['model is the upstream id; max_tokens defaults to the catalog output limit', {}, { model: 'claude-3-5-sonnet-20241022', max_tokens: 8192, messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }] }],
+    ['model is the upstream id; max_tokens defaults to the catalog output limit', {}, { model: 'claude-sonnet-4-5', max_tokens: 8192, messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }] }],
     ['max_tokens is passed', { max_tokens: 300 }, { max_tokens: 300 }],
     ['max_completion_tokens wins over max_tokens', { max_tokens: 300, max_completion_tokens: 200 }, { max_tokens: 200 }],
     ['system and developer messages become system, in order', {
@@ -155,7 +155,7 @@ describe('provider', () => {
     expect(r.url).toBe('http://127.0.0.1:9/v1/messages');
     expect(r.headers).toMatchObject({ 'x-api-key': 'sk-ant-test', 'anthropic-version': '2023-06-01', 'anthropic-beta': 'x', 'content-type': 'application/json' });
     expect(r.headers).not.toHaveProperty('authorization');
-    expect(JSON.parse(r.body).model).toBe('claude-3-5-sonnet-20241022');
+    expect(JSON.parse(r.body).model).toBe('claude-sonnet-4-5');
   });
 
   it('defaults to the public API and takes a name and version', () => {

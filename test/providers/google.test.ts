@@ -183,7 +183,7 @@ describe('provider', () => {
     const p = google({ apiKey: 'AIza-test', baseURL: 'http://127.0.0.1:9/' });
     const r = p.buildRequest(req, flash, false);
     expect(p.name).toBe('google');
-    expect(r.url).toBe('http://127.0.0.1:9/v1beta/models/gemini-1.5-flash:generateContent');
+    expect(r.url).toBe('http://127.0.0.1:9/v1beta/models/gemini-2.0-flash-lite:generateContent');
     expect(r.url).not.toContain('AIza');
     expect(r.headers).toMatchObject({ 'x-goog-api-key': 'AIza-test', 'content-type': 'application/json' });
   });
@@ -191,7 +191,7 @@ describe('provider', () => {
   it('streams with streamGenerateContent?alt=sse and the same body', () => {
     const p = google({ apiKey: 'k' });
     const r = p.buildRequest(req, flash, true);
-    expect(r.url).toBe('https://generativelanguage.googleapis.com/v1beta/models/gemini-1.5-flash:streamGenerateContent?alt=sse');
+    expect(r.url).toBe('https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash-lite:streamGenerateContent?alt=sse');
     expect(r.body).toBe(p.buildRequest(req, flash, false).body);
   });
 

@@ -15,7 +15,7 @@ export interface GeminiReply {
 }
 
 export interface ReceivedRequest {
-  /** Path with the query, e.g. `/v1beta/models/gemini-1.5-flash:streamGenerateContent?alt=sse`. */
+  /** Path with the query, e.g. `/v1beta/models/gemini-2.0-flash-lite:streamGenerateContent?alt=sse`. */
   url: string;
   model: string;
   method: 'generateContent' | 'streamGenerateContent';
