@@ -2,6 +2,7 @@
 import type { ModelEntry } from '../../core/catalog.js';
 import { invalidRequest } from '../../core/errors.js';
 import type { ChatMessage, ChatRequest, ContentPart } from '../../core/request.js';
+import { plainText } from '../shared.js';
 
 export type AnthropicImageSource =
   | { type: 'base64'; media_type: string; data: string }
@@ -52,18 +53,6 @@ function imageBlock(url: string, param: string): AnthropicBlock {
   const d = parseDataUrl(url);
   if (d === null) throw invalidRequest('Images must be http(s) URLs or base64 data: URLs.', param);
   return { type: 'image', source: { type: 'base64', media_type: d.mimeType, data: d.data } };
-}
-
-/** Text of a system/tool message: a string, or its text parts joined. */
-function plainText(content: ChatMessage['content'], param: string): string {
-  if (content == null) return '';
-  if (typeof content === 'string') return content;
-  return content
-    .map((p, i) => {
-      if (p.type !== 'text') throw invalidRequest(`Only text parts are allowed here, not "${p.type}".`, `${param}[${i}]`);
-      return (p as { text: string }).text;
-    })
-    .join('\n');
 }
 
 function userBlocks(content: ChatMessage['content'], param: string): AnthropicBlock[] {

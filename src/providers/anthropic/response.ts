@@ -1,6 +1,7 @@
 // Anthropic Messages answer → OpenAI `chat.completion`, with the usage the gateway bills from. Pure.
 import type { Usage } from '../../core/cost.js';
 import type { ChatCompletion, ExchangeInfo, MappedResponse } from '../types.js';
+import { assistantMessage } from '../shared.js';
 
 /** Token counts as Anthropic reports them; cache counts are separate from `input_tokens`. */
 export interface AnthropicUsage {
@@ -81,12 +82,7 @@ export function fromAnthropicResponse(body: AnthropicMessageResponse, info: Exch
     choices: [
       {
         index: 0,
-        message: {
-          role: 'assistant',
-          content: text === '' && toolCalls.length > 0 ? null : text,
-          refusal: null,
-          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-        },
+        message: assistantMessage(text, toolCalls),
         logprobs: null,
         finish_reason: finishReason(body.stop_reason) ?? 'stop',
       },

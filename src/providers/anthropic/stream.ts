@@ -3,6 +3,7 @@ import type { Usage } from '../../core/cost.js';
 import type { SseEvent } from '../../stream/sse.js';
 import type { ExchangeInfo, StreamTranslator } from '../types.js';
 import { UpstreamStreamError } from '../types.js';
+import { usageChunk } from '../shared.js';
 import { finishReason, inputTokensOf, type AnthropicUsage } from './response.js';
 
 interface AnthropicStreamEvent {
@@ -97,16 +98,7 @@ export class AnthropicStreamTranslator implements StreamTranslator {
       case 'message_stop': {
         this.done = true;
         if (!this.includeUsage || this.input === null) return [];
-        return [
-          JSON.stringify({
-            id: this.info.id,
-            object: 'chat.completion.chunk',
-            created: this.info.created,
-            model: this.info.model,
-            choices: [],
-            usage: this.openAIUsage(),
-          }),
-        ];
+        return [usageChunk(this.info, this.openAIUsage())];
       }
       case 'error':
         throw new UpstreamStreamError(e.error?.message ?? 'The provider reported an error mid-stream.', e.error?.type);

@@ -2,6 +2,7 @@
 import type { ModelEntry } from '../../core/catalog.js';
 import { invalidRequest } from '../../core/errors.js';
 import type { ChatMessage, ChatRequest, ContentPart } from '../../core/request.js';
+import { plainText } from '../shared.js';
 import { parametersOf, responseSchemaOf, type GeminiSchema } from './schema.js';
 
 export type GeminiPart =
@@ -59,17 +60,6 @@ function imagePart(url: string, param: string): GeminiPart {
   const d = parseDataUrl(url);
   if (d === null) throw invalidRequest('Images must be http(s) URLs or base64 data: URLs.', param);
   return { inlineData: { mimeType: d.mimeType, data: d.data } };
-}
-
-function plainText(content: ChatMessage['content'], param: string): string {
-  if (content == null) return '';
-  if (typeof content === 'string') return content;
-  return content
-    .map((p, i) => {
-      if (p.type !== 'text') throw invalidRequest(`Only text parts are allowed here, not "${p.type}".`, `${param}[${i}]`);
-      return (p as { text: string }).text;
-    })
-    .join('\n');
 }
 
 function userParts(content: ChatMessage['content'], param: string): GeminiPart[] {

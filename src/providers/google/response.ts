@@ -1,6 +1,7 @@
 // Gemini generateContent answer → OpenAI `chat.completion`, with the usage the gateway bills from. Pure.
 import type { Usage } from '../../core/cost.js';
 import type { ChatCompletion, ExchangeInfo, MappedResponse } from '../types.js';
+import { assistantMessage } from '../shared.js';
 
 export interface GeminiResponsePart {
   text?: string;
@@ -111,12 +112,7 @@ export function fromGeminiResponse(body: GeminiResponse, info: ExchangeInfo): Ma
     }));
     return {
       index: c.index ?? i,
-      message: {
-        role: 'assistant',
-        content: text === '' && toolCalls.length > 0 ? null : text,
-        refusal: null,
-        ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-      },
+      message: assistantMessage(text, toolCalls),
       logprobs: null,
       // Gemini says STOP after a function call; OpenAI clients look for tool_calls.
       finish_reason: toolCalls.length > 0 ? 'tool_calls' : (finishReason(c.finishReason) ?? 'stop'),

@@ -3,6 +3,7 @@ import type { Usage } from '../../core/cost.js';
 import type { SseEvent } from '../../stream/sse.js';
 import type { ExchangeInfo, StreamTranslator } from '../types.js';
 import { UpstreamStreamError } from '../types.js';
+import { usageChunk } from '../shared.js';
 import { finishReason, openAIUsage, readParts, toUsage, toolCallId, type GeminiResponse, type GeminiUsageMetadata } from './response.js';
 
 /**
@@ -74,16 +75,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
   end(): string[] {
     const usage = this.usage();
     if (!this.includeUsage || usage === null || !this.completed()) return [];
-    return [
-      JSON.stringify({
-        id: this.info.id,
-        object: 'chat.completion.chunk',
-        created: this.info.created,
-        model: this.info.model,
-        choices: [],
-        usage: openAIUsage(usage, this.meta),
-      }),
-    ];
+    return [usageChunk(this.info, openAIUsage(usage, this.meta))];
   }
 
   usage(): Usage | null {
