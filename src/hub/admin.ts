@@ -5,8 +5,10 @@ import { HubError, invalidRequest } from '../core/errors.js';
 import { formatParam } from '../core/request.js';
 import { microsToUsd, usdToMicros, type Micros } from '../core/money.js';
 import { monthOf } from '../core/month.js';
+import { DAY_MS, HOUR_MS, dayLabel, hourLabel, isTimeZone, localMs } from '../core/analytics.js';
+import { premiumModels, wasteReport } from '../core/waste.js';
 import type { KeyPatch, KeyRecord, KeySettings } from '../ports/keys.js';
-import { USAGE_GROUPS, USAGE_SORTS, type UsageTotals } from '../ports/usage.js';
+import { USAGE_GROUPS, USAGE_SORTS, type SeriesPoint, type UsageQuery, type UsageTotals } from '../ports/usage.js';
 import type { TokenHub } from './index.js';
 
 const usd = z.number().finite().nonnegative().max(1e9);
@@ -52,16 +54,39 @@ const patchKeySchema = z.strictObject({
   settings: settingsPatchSchema.optional(),
 });
 const instant = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
-const usageQuerySchema = z.strictObject({
+// Query strings carry text; a caller passing numbers directly (tests, other bindings) is fine too.
+const hour = z
+  .union([z.number(), z.string().regex(/^\d{1,2}$/, 'expected a whole hour, 0–23').transform(Number)])
+  .pipe(z.number().int().min(0).max(23));
+const timeZone = z.string().refine(isTimeZone, 'unknown time zone; use an IANA name such as "Europe/Paris" or "UTC"');
+/** The filters every usage read takes. */
+const usageFilters = {
   from: instant.optional(),
   to: instant.optional(),
   model: z.string().min(1).optional(),
   provider: z.string().min(1).optional(),
   keyId: z.string().min(1).optional(),
+  hourFrom: hour.optional(),
+  hourTo: hour.optional(),
+  tz: timeZone.optional(),
+};
+const usageQuerySchema = z.strictObject({
+  ...usageFilters,
   groupBy: z.enum(USAGE_GROUPS).optional(),
   sort: z.enum(USAGE_SORTS).default('cost_desc'),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 });
+const seriesQuerySchema = z.strictObject({
+  ...usageFilters,
+  bucket: z.enum(['day', 'hour']).default('day'),
+  splitBy: z.enum(['model', 'provider', 'none']).default('none'),
+});
+const filterQuerySchema = z.strictObject(usageFilters);
+
+/** Most buckets one cost trend answers; an hourly trend over more than about a year must use days. */
+export const MAX_SERIES_BUCKETS = 10_000;
+/** Weekday labels of the heatmap rows, Monday first. */
+export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
 
 function parse<T>(schema: z.ZodType<T>, input: unknown, prefix?: string): T {
   const r = schema.safeParse(input ?? {});
@@ -113,6 +138,37 @@ const totalsUsd = (t: UsageTotals) => ({
   outputTokens: t.outputTokens,
   costUsd: microsToUsd(t.cost),
 });
+
+/** Parses filters shared by every usage read and checks that the range is not reversed. */
+function usageFilter<T extends UsageQuery>(schema: z.ZodType<T>, query: unknown): T {
+  const q = parse(schema, query);
+  if (q.from !== undefined && q.to !== undefined && q.from > q.to) throw invalidRequest('from must not be after to', 'from');
+  return q;
+}
+
+/**
+ * Every bucket label from the first to the last, gaps included, so a chart's x axis is even. The ends are the
+ * query's range when given (in its zone), else the first and last bucket with data.
+ */
+function bucketLabels(points: readonly SeriesPoint[], bucket: 'day' | 'hour', q: UsageQuery): string[] {
+  const unit = bucket === 'day' ? DAY_MS : HOUR_MS;
+  const label = bucket === 'day' ? dayLabel : hourLabel;
+  const parse = (b: string) => Math.floor(Date.parse(bucket === 'day' ? `${b}T00:00:00Z` : `${b}:00:00Z`) / unit);
+  let first = q.from !== undefined ? Math.floor(localMs(q.from, q.tz) / unit) : points.length > 0 ? parse(points[0]!.bucket) : null;
+  let last = q.to !== undefined ? Math.floor(localMs(q.to - 1, q.tz) / unit) : points.length > 0 ? parse(points.at(-1)!.bucket) : null;
+  if (first === null || last === null) return [];
+  // A range open at one end still reaches the data on that side.
+  if (points.length > 0) {
+    first = Math.min(first, parse(points[0]!.bucket));
+    last = Math.max(last, parse(points.at(-1)!.bucket));
+  }
+  if (last - first + 1 > MAX_SERIES_BUCKETS) {
+    throw invalidRequest(`That range has ${last - first + 1} ${bucket} buckets, more than ${MAX_SERIES_BUCKETS}; use bucket=day or a shorter range.`, 'bucket');
+  }
+  const out: string[] = [];
+  for (let n = first; n <= last; n++) out.push(label(n));
+  return out;
+}
 
 /** Whether a bearer token matches the configured admin token, compared in constant time. */
 export function adminTokenMatches(expected: string | undefined, authorization: string | undefined): boolean {
@@ -181,14 +237,132 @@ export function adminApi(hub: TokenHub) {
     },
 
     async usage(query: Record<string, unknown>) {
-      const q = parse(usageQuerySchema, query);
-      if (q.from !== undefined && q.to !== undefined && q.from > q.to) throw invalidRequest('from must not be after to', 'from');
+      const q = usageFilter(usageQuerySchema, query);
       await hub.flushUsage();
       const agg = await hub.storage.usage.aggregate(q);
       return {
         groupBy: q.groupBy ?? null,
+        tz: q.tz ?? 'UTC',
         rows: agg.rows.map((r) => ({ group: r.group, ...totalsUsd(r) })),
         totals: totalsUsd(agg.totals),
+      };
+    },
+
+    /** Cost trend: one array per series, aligned with `buckets`; series by total cost, largest first. */
+    async usageSeries(query: Record<string, unknown>) {
+      const { bucket, splitBy, ...q } = usageFilter(seriesQuerySchema, query);
+      const store = hub.storage.usage;
+      await hub.flushUsage();
+      const points = await store.series(q, splitBy === 'none' ? { bucket } : { bucket, splitBy });
+      const buckets = bucketLabels(points, bucket, q);
+      const index = new Map(buckets.map((b, i) => [b, i]));
+      const empty = () => buckets.map(() => 0);
+      type Line = { name: string; requests: number[]; inputTokens: number[]; outputTokens: number[]; cost: number[]; total: number };
+      const lines = new Map<string, Line>();
+      const all: Line = { name: 'total', requests: empty(), inputTokens: empty(), outputTokens: empty(), cost: empty(), total: 0 };
+      for (const p of points) {
+        const i = index.get(p.bucket)!;
+        const name = p.split ?? 'total';
+        let l = lines.get(name);
+        if (l === undefined) lines.set(name, (l = { name, requests: empty(), inputTokens: empty(), outputTokens: empty(), cost: empty(), total: 0 }));
+        for (const t of [l, all]) {
+          t.requests[i]! += p.requests;
+          t.inputTokens[i]! += p.inputTokens;
+          t.outputTokens[i]! += p.outputTokens;
+          t.cost[i]! += p.cost;
+          t.total += p.cost;
+        }
+      }
+      const usdLine = ({ name, requests, inputTokens, outputTokens, cost, total }: Line) =>
+        ({ name, requests, inputTokens, outputTokens, costUsd: cost.map(microsToUsd), totalCostUsd: microsToUsd(total) });
+      return {
+        bucket,
+        splitBy: splitBy === 'none' ? null : splitBy,
+        tz: q.tz ?? 'UTC',
+        buckets,
+        series: [...lines.values()].sort((a, b) => b.total - a.total || (a.name < b.name ? -1 : 1)).map(usdLine),
+        totals: usdLine(all),
+      };
+    },
+
+    /** Requests and cost per weekday (rows, Monday first) and hour of day (columns, 0–23). */
+    async usageHeatmap(query: Record<string, unknown>) {
+      const q = usageFilter(filterQuerySchema, query);
+      const store = hub.storage.usage;
+      await hub.flushUsage();
+      const cells = await store.heatmap(q);
+      const grid = () => WEEKDAYS.map(() => Array.from({ length: 24 }, () => 0));
+      const requests = grid();
+      const tokens = grid();
+      const cost = grid();
+      for (const c of cells) {
+        requests[c.weekday]![c.hour] = c.requests;
+        tokens[c.weekday]![c.hour] = c.inputTokens + c.outputTokens;
+        cost[c.weekday]![c.hour] = c.cost;
+      }
+      return {
+        tz: q.tz ?? 'UTC',
+        weekdays: WEEKDAYS,
+        requests,
+        tokens,
+        costUsd: cost.map((row) => row.map(microsToUsd)),
+      };
+    },
+
+    /** Premium requests a cheaper tier could have served, the saving, and the saving per month at this rate. */
+    async usageWaste(query: Record<string, unknown>) {
+      const q = usageFilter(filterQuerySchema, query);
+      const store = hub.storage.usage;
+      await hub.flushUsage();
+      const catalog = hub.pricing.models();
+      const premium = premiumModels(catalog);
+      const groups = premium.length === 0 ? [] : await store.wasteGroups(q, { models: premium });
+      const w = wasteReport(groups, catalog, { from: q.from, to: q.to, now: hub.clock() });
+      const sumUsd = (s: { requests: number; cost: number; saving: number }) =>
+        ({ requests: s.requests, costUsd: microsToUsd(s.cost), savingUsd: microsToUsd(s.saving) });
+      return {
+        premiumModels: premium,
+        periodDays: w.periodDays,
+        estimatedMonthlySavingUsd: microsToUsd(w.estimatedMonthlySaving),
+        totals: {
+          premiumRequests: w.totals.premiumRequests,
+          premiumCostUsd: microsToUsd(w.totals.premiumCost),
+          wastedRequests: w.totals.wastedRequests,
+          wastedCostUsd: microsToUsd(w.totals.wastedCost),
+          alternativeCostUsd: microsToUsd(w.totals.alternativeCost),
+          savingUsd: microsToUsd(w.totals.saving),
+        },
+        byModel: w.byModel.map((m) => ({ model: m.model, ...sumUsd(m) })),
+        byKey: w.byKey.map((k) => ({ keyId: k.keyId, ...sumUsd(k) })),
+        lines: w.lines.map((l) => ({
+          model: l.model,
+          keyId: l.keyId,
+          alternative: l.alternative,
+          requests: l.requests,
+          inputTokens: l.inputTokens,
+          outputTokens: l.outputTokens,
+          costUsd: microsToUsd(l.cost),
+          alternativeCostUsd: microsToUsd(l.alternativeCost),
+          savingUsd: microsToUsd(l.saving),
+        })),
+      };
+    },
+
+    /** The catalog as the dashboard shows it: tier, prices per 1M tokens, context and features. */
+    models() {
+      return {
+        data: hub.pricing.models().map((m) => ({
+          id: m.id,
+          provider: m.provider,
+          tier: m.tier,
+          inputUsdPerMTok: m.inputUsdPerMTok,
+          outputUsdPerMTok: m.outputUsdPerMTok,
+          contextWindow: m.contextWindow,
+          supportsTools: m.supportsTools,
+          supportsImages: m.supportsImages,
+          supportsJson: m.supportsJson,
+          configured: hub.providers.has(m.provider),
+        })),
       };
     },
 

@@ -130,6 +130,10 @@ export function adminRouteTable(hub: TokenHub): AdminRoute[] {
     { method: 'patch', path: '/keys/:id', status: 200, readsBody: true, run: ({ params, body }) => api.patchKey(id(params), body) },
     { method: 'delete', path: '/keys/:id', status: 200, readsBody: false, run: ({ params }) => api.revokeKey(id(params)) },
     { method: 'get', path: '/usage', status: 200, readsBody: false, run: ({ query }) => api.usage(query) },
+    { method: 'get', path: '/usage/series', status: 200, readsBody: false, run: ({ query }) => api.usageSeries(query) },
+    { method: 'get', path: '/usage/heatmap', status: 200, readsBody: false, run: ({ query }) => api.usageHeatmap(query) },
+    { method: 'get', path: '/usage/waste', status: 200, readsBody: false, run: ({ query }) => api.usageWaste(query) },
+    { method: 'get', path: '/models', status: 200, readsBody: false, run: () => api.models() },
     { method: 'get', path: '/providers', status: 200, readsBody: false, run: () => api.providers() },
   ];
 }

@@ -1,5 +1,6 @@
 // adminRoutes(): the admin API (keys, usage, provider health) behind the admin token or the host's own check.
 import { Router } from '@koa/router';
+import { dashboardFiles, notModified } from '../dashboard/index.js';
 import { adminRouteTable, checkAdmin, requestBody } from '../hub/binding.js';
 import type { TokenHub } from '../hub/index.js';
 import type { HubKoaState, HubMiddleware } from './context.js';
@@ -8,6 +9,11 @@ import { errorHandler } from './stages.js';
 export interface AdminRoutesOptions {
   /** Path prefix of the admin API. Default `/admin`. */
   prefix?: string;
+  /**
+   * Where the Usage dashboard page is served, or false for none. Default `/dashboard`. The page and its assets
+   * are public (they hold no data); every call it makes goes to the admin API, behind the admin check.
+   */
+  dashboard?: string | false;
 }
 
 /** Admits a request with the admin bearer token, or one the host's `authorizeAdmin(ctx)` approves; 401 otherwise. */
@@ -18,8 +24,8 @@ export function adminAuth(hub: TokenHub): HubMiddleware {
   };
 }
 
-/** `/admin/keys`, `/admin/usage`, `/admin/providers`. */
-export function adminRoutes(hub: TokenHub, { prefix = '/admin' }: AdminRoutesOptions = {}) {
+/** `/admin/keys`, `/admin/usage` (and its series, heatmap, waste), `/admin/models`, `/admin/providers`, and the page at `/dashboard`. */
+export function adminRoutes(hub: TokenHub, { prefix = '/admin', dashboard = '/dashboard' }: AdminRoutesOptions = {}): HubMiddleware {
   const router = new Router<HubKoaState>({ prefix });
   router.use(errorHandler(hub), adminAuth(hub));
   for (const route of adminRouteTable(hub)) {
@@ -30,5 +36,18 @@ export function adminRoutes(hub: TokenHub, { prefix = '/admin' }: AdminRoutesOpt
       ctx.body = answer;
     });
   }
-  return router.routes();
+  const api = router.routes() as HubMiddleware;
+  if (dashboard === false) return api;
+  // Read from disk once, here; a request is a Map lookup.
+  const files = dashboardFiles({ path: dashboard, apiPrefix: prefix });
+  return async function adminRoutes(ctx, next) {
+    const file = ctx.method === 'GET' || ctx.method === 'HEAD' ? files.get(ctx.path) : undefined;
+    if (file === undefined) return api(ctx, next);
+    ctx.set(file.headers);
+    if (notModified(file, ctx.get('if-none-match') || undefined)) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.body = file.body;
+  };
 }

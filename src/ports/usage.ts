@@ -149,7 +149,7 @@ export interface UsageAnalytics {
 }
 
 /** Usage records. Writes are durable when the returned promise resolves; aggregation runs in the store. */
-export interface UsageStore extends Partial<UsageAnalytics> {
+export interface UsageStore extends UsageAnalytics {
   /** Stores records; a record whose id is already stored is ignored, so retries never duplicate. */
   insert(records: readonly UsageRecord[]): Awaitable<void>;
   aggregate(query: UsageQuery): Awaitable<UsageAggregate>;

@@ -8,7 +8,6 @@ import { pgKeyStore } from './keys.js';
 import { pgContext, type PgContext, type PostgresConnection, type PostgresOptions } from './schema.js';
 import { pgSpendStore } from './spend.js';
 import { pgUsageStore } from './usage.js';
-import { pgUsageAnalytics } from './analytics.js';
 
 export { SCHEMA_VERSION, type PostgresConnection, type PostgresOptions } from './schema.js';
 
@@ -42,7 +41,7 @@ function handle(c: PgContext): PostgresHandle {
  */
 export function postgresStorage(connection: PostgresConnection, options: PostgresOptions = {}): PostgresStorage {
   const c = pgContext(connection, options);
-  return { keys: pgKeyStore(c), spend: pgSpendStore(c), usage: { ...pgUsageStore(c), ...pgUsageAnalytics(c) }, ...handle(c) };
+  return { keys: pgKeyStore(c), spend: pgSpendStore(c), usage: pgUsageStore(c), ...handle(c) };
 }
 
 /** Only the key store, e.g. beside a Redis spend store. Same options and defaults as `postgresStorage`. */
@@ -63,5 +62,5 @@ export function postgresSpendStore(connection: PostgresConnection, options: Post
 /** Only the usage store; aggregation runs in SQL. Same options and defaults as `postgresStorage`. */
 export function postgresUsageStore(connection: PostgresConnection, options: PostgresOptions = {}): UsageStore & PostgresHandle {
   const c = pgContext(connection, options);
-  return { ...pgUsageStore(c), ...pgUsageAnalytics(c), ...handle(c) };
+  return { ...pgUsageStore(c), ...handle(c) };
 }

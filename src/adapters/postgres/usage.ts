@@ -3,7 +3,7 @@ import { DEFAULT_USAGE_LIMIT } from '../../core/aggregate.js';
 import type { Micros } from '../../core/money.js';
 import type { UsageGroup, UsageQuery, UsageRecord, UsageSort, UsageStore, UsageTotals } from '../../ports/usage.js';
 import { DAY_BUCKET, HOUR_BUCKET, HOUR_OF_DAY_BUCKET, type PgContext } from './schema.js';
-import { pgHourWindow, pgLocalBucket, pgLocalTime } from './analytics.js';
+import { pgHourWindow, pgLocalBucket, pgLocalTime, pgUsageAnalytics } from './analytics.js';
 
 // Record field → column. The batch goes to the server as one JSON array, so the field names double as the
 // column definitions of jsonb_to_recordset and no per-row parameters are built.
@@ -89,6 +89,7 @@ export function pgUsageStore(c: PgContext): UsageStore {
     ON CONFLICT (id) DO NOTHING`;
 
   return {
+    ...pgUsageAnalytics(c),
     async insert(records) {
       if (records.length === 0) return;
       await c.ready();
