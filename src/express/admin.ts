@@ -1,5 +1,6 @@
-// expressAdminRoutes(): the admin API (keys, usage, provider health) as an Express router, behind the admin token or host auth.
-import { Router, type RequestHandler } from 'express';
+// expressAdminRoutes(): the admin API (keys, usage, provider health) and the Usage dashboard as an Express router.
+import { Router, type Request, type RequestHandler } from 'express';
+import { dashboardFiles, notModified, type DashboardFile } from '../dashboard/index.js';
 import { adminRouteTable, checkAdmin, headerOf, requestBody } from '../hub/binding.js';
 import { engineOf, type HubLike } from './context.js';
 import { asyncHandler, errorHandler, sendJson } from './stages.js';
@@ -7,6 +8,11 @@ import { asyncHandler, errorHandler, sendJson } from './stages.js';
 export interface ExpressAdminRoutesOptions {
   /** Path prefix of the admin API inside the router. Default `/admin`. */
   prefix?: string;
+  /**
+   * Where the Usage dashboard page is served inside the router, or false for none. Default `/dashboard`.
+   * The page and its assets are public (they hold no data); every call it makes goes to the admin API.
+   */
+  dashboard?: string | false;
 }
 
 /** Admits a request with the admin bearer token, or one the hub's `authorizeAdmin(req)` approves; 401 otherwise. */
@@ -18,10 +24,11 @@ export function adminAuth(hubLike: HubLike): RequestHandler {
   });
 }
 
-/** `{prefix}/keys`, `{prefix}/keys/:id`, `{prefix}/usage`, `{prefix}/providers`, as in the Koa binding. */
-export function expressAdminRoutes(hubLike: HubLike, { prefix = '/admin' }: ExpressAdminRoutesOptions = {}): Router {
+/** `{prefix}/keys`, `/usage` (and its series, heatmap, waste), `/models`, `/providers`, and the page at `/dashboard`, as in the Koa binding. */
+export function expressAdminRoutes(hubLike: HubLike, { prefix = '/admin', dashboard = '/dashboard' }: ExpressAdminRoutesOptions = {}): Router {
   const hub = engineOf(hubLike);
   const router = Router();
+  if (dashboard !== false) router.use(dashboardPage(dashboard, prefix));
   router.use(prefix, adminAuth(hub));
   for (const route of adminRouteTable(hub)) {
     router[route.method](
@@ -36,4 +43,33 @@ export function expressAdminRoutes(hubLike: HubLike, { prefix = '/admin' }: Expr
   }
   router.use(errorHandler(hub));
   return router;
+}
+
+/**
+ * Serves the dashboard's files. The page links its assets and calls the API by absolute path, so it is
+ * prepared per mount point (`app.use('/ai', …)` → `/ai/dashboard` calling `/ai/admin`): once for the
+ * root now, so a missing file fails at start-up, and once for each other mount point on its first visit.
+ */
+function dashboardPage(path: string, apiPrefix: string): RequestHandler {
+  const byMount = new Map<string, ReadonlyMap<string, DashboardFile>>([['', dashboardFiles({ path, apiPrefix })]]);
+  const filesAt = (req: Request) => {
+    let files = byMount.get(req.baseUrl);
+    if (files === undefined) {
+      files = dashboardFiles({ path: req.baseUrl + path, apiPrefix: req.baseUrl + apiPrefix });
+      // A mount path with parameters has many base URLs; keep memory bounded.
+      if (byMount.size < 32) byMount.set(req.baseUrl, files);
+    }
+    return files;
+  };
+  return function dashboard(req, res, next) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    const file = filesAt(req).get(req.baseUrl + req.path);
+    if (file === undefined) return next();
+    if (notModified(file, headerOf(req, 'if-none-match'))) {
+      res.writeHead(304, file.headers).end();
+      return;
+    }
+    res.writeHead(200, { ...file.headers, 'content-length': String(file.body.length) });
+    res.end(req.method === 'HEAD' ? undefined : file.body);
+  };
 }

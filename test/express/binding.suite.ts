@@ -337,6 +337,34 @@ export function runExpressSuite(label: string, loadExpress: () => Promise<Expres
       });
     });
 
+    describe('dashboard', () => {
+      it('serves the Usage dashboard page and assets without the admin token, revalidated by ETag, wired to where it is mounted', async () => {
+        const g = await start({}, (app, hub) => {
+          app.use(expressAdminRoutes(hub));
+          app.use('/ai', expressAdminRoutes(hub));
+        });
+        const page = await fetch(`${g.url}/dashboard`);
+        expect(page.status).toBe(200);
+        expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+        expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+        const html = await page.text();
+        expect(html).toContain('/dashboard/app.js');
+        const etag = page.headers.get('etag')!;
+        expect((await fetch(`${g.url}/dashboard`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+        const script = await fetch(`${g.url}/dashboard/app.js`);
+        expect(script.status).toBe(200);
+        expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+
+        const mounted = await (await fetch(`${g.url}/ai/dashboard`)).text();
+        expect(mounted).toContain('/ai/dashboard/app.js');
+        expect(mounted).toContain('/ai/admin');
+        expect((await fetch(`${g.url}/ai/dashboard/app.js`)).status).toBe(200);
+        // The data behind it stays behind the admin check.
+        expect((await fetch(`${g.url}/ai/admin/usage`)).status).toBe(401);
+        expect((await g.admin('GET', '/ai/admin/usage')).status).toBe(200);
+      });
+    });
+
     describe('admin API and per-key settings', () => {
       it('creates, shows, merges and validates key settings; auto follows the key default strategy', async () => {
         // The gateway default sends `auto` to premium models; a key's own default overrides that.
