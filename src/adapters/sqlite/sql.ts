@@ -37,8 +37,29 @@ export function localTime(q: Pick<UsageQuery, 'tz' | 'from' | 'to'>, span: () =>
   return `(time + CASE ${whens.join(' ')} END)`;
 }
 
-/** The query's filters as one WHERE clause (empty when none) and its named parameters. */
-export function whereOf(q: UsageQuery, local: string, extra: readonly string[] = []): { where: string; params: Record<string, unknown> } {
+/**
+ * Whether the (time) index should serve the query's range: walking an index costs a random table lookup
+ * per row, so past about a fifth of the stored span a plain scan is faster (2x at a third, measured on a
+ * million rows), and SQLite's planner picks the index for any range. With a model, provider or key
+ * filter the range stays on that filter's (column, time) index, which narrows by both.
+ */
+export function useTimeIndex(q: UsageQuery, span: () => [number, number] | null): boolean {
+  if (q.model !== undefined || q.provider !== undefined || q.keyId !== undefined) return true;
+  if (q.from === undefined && q.to === undefined) return false;
+  const s = span();
+  if (s === null) return true;
+  const [lo, hi] = s;
+  const covered = Math.min(q.to ?? Infinity, hi + 1) - Math.max(q.from ?? -Infinity, lo);
+  return covered <= 0.2 * (hi + 1 - lo);
+}
+
+/**
+ * The query's filters as one WHERE clause (empty when none) and its named parameters. With `scanTime`,
+ * the range is written `+time` so it filters rows without steering the planner onto the (time) index.
+ */
+export function whereOf(
+  q: UsageQuery, local: string, extra: readonly string[] = [], scanTime = false,
+): { where: string; params: Record<string, unknown> } {
   const clauses = [...extra];
   const params: Record<string, unknown> = {};
   const bind = (name: 'from' | 'to' | 'model' | 'provider' | 'keyId', clause: string) => {
@@ -46,8 +67,9 @@ export function whereOf(q: UsageQuery, local: string, extra: readonly string[] =
     clauses.push(clause);
     params[name] = q[name];
   };
-  bind('from', 'time >= @from');
-  bind('to', 'time < @to');
+  const time = scanTime ? '+time' : 'time';
+  bind('from', `${time} >= @from`);
+  bind('to', `${time} < @to`);
   bind('model', 'model = @model');
   bind('provider', 'provider = @provider');
   bind('keyId', 'key_id = @keyId');
