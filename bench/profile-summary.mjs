@@ -32,8 +32,27 @@ for (const [id, t] of self) {
 }
 const show = (title, m, n) => {
   console.log(`\n${title}`);
-  for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`  ${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+  for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).filter(([k]) => !k.startsWith('(idle)') && !k.startsWith('(root)')).slice(0, n)) {
+    console.log(`  ${((v / busy) * 100).toFixed(1).padStart(5)}%  ${k}`);
+  }
 };
-console.log(`${(total / 1e6).toFixed(2)} s sampled`);
+// Inclusive time: each sample counted once for every distinct function on its stack.
+const parent = new Map();
+for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const incl = new Map();
+for (const [id, t] of self) {
+  const seen = new Set();
+  for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+    const k = fnKey(byId.get(cur).callFrame);
+    if (!seen.has(k)) {
+      seen.add(k);
+      add(incl, k, t);
+    }
+  }
+}
+const busy = total - (fns.get('(idle)  (native)') ?? 0);
+console.log(`${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (percentages below are of busy time)`);
+pkgs.set('(native)', (pkgs.get('(native)') ?? 0) - (fns.get('(idle)  (native)') ?? 0));
 show('self time by package / file', pkgs, 30);
 show('self time by function', fns, Number(top));
+show('inclusive time by function', incl, Number(top));

@@ -2,7 +2,7 @@
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { peakRssKb, rssKb } from './proc.mjs';
 
@@ -18,6 +18,10 @@ const config = {
   memoryWaves: num('BENCH_MEMORY_WAVES', 2),
   scenarios: (process.env.BENCH_SCENARIOS ?? 'json,stream,latency,memory').split(',').map((s) => s.trim()).filter(Boolean),
   profile: process.env.BENCH_PROFILE === '1',
+  /** `sqlite` (the server's default) or `memory` (diagnostic: the engine without storage cost). */
+  storage: process.env.BENCH_STORAGE === 'memory' ? 'memory' : 'sqlite',
+  /** Another build of the gateway (a copy of dist/ from before a change) measured beside the current one. */
+  beforeDist: process.env.BENCH_BEFORE_DIST ? resolve(process.env.BENCH_BEFORE_DIST) : null,
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -94,46 +98,39 @@ let upstream, baseline, gateway, load;
 try {
   upstream = await start('upstream.mjs');
   const upstreamURL = `http://127.0.0.1:${upstream.port}/v1`;
-  baseline = await start('proxy.mjs', { env: { UPSTREAM_URL: upstreamURL, BENCH_UPSTREAM_CONNECTIONS: String(Math.max(256, config.streams + 24)) } });
+  const connections = String(Math.max(256, config.streams + 24));
+  baseline = await start('proxy.mjs', { env: { UPSTREAM_URL: upstreamURL, BENCH_UPSTREAM_CONNECTIONS: connections } });
   const profileDir = join(workDir, 'profiles');
-  gateway = await start('gateway.mjs', {
-    execArgv: ['--expose-gc', ...(config.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+  const startGateway = (name, dist) => start('gateway.mjs', {
+    execArgv: ['--expose-gc', ...(config.profile && name === 'tokenhub' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     env: {
       PORT: '0',
       HOST: '127.0.0.1',
-      TOKENHUB_DB: join(workDir, 'tokenhub.db'),
+      TOKENHUB_DB: join(workDir, `${name}.db`),
       TOKENHUB_ADMIN_TOKEN: ADMIN,
       OPENAI_API_KEY: 'sk-bench',
       OPENAI_BASE_URL: upstreamURL,
       // Enough upstream sockets for every concurrent stream of the memory scenario (the default is 256).
-      TOKENHUB_UPSTREAM_CONNECTIONS: String(Math.max(256, config.streams + 24)),
+      TOKENHUB_UPSTREAM_CONNECTIONS: connections,
+      BENCH_DIST: dist ?? '',
     },
   });
+  gateway = await startGateway('tokenhub');
+  const before = config.beforeDist === null ? null : await startGateway('before', config.beforeDist);
   load = await start('load.mjs');
 
-  const gatewayURL = `http://127.0.0.1:${gateway.port}`;
-  const created = await fetch(`${gatewayURL}/admin/keys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench', monthlyLimitUsd: 100_000 }),
-  });
-  if (created.status !== 201) throw new Error(`creating the bench key failed: HTTP ${created.status} ${await created.text()}`);
-  const { key } = await created.json();
+  const baselineTarget = { name: 'baseline', pid: baseline.pid, origin: `http://127.0.0.1:${baseline.port}`, headers: { 'content-type': 'application/json' } };
+  const gatewayTarget = await gatewayTargetOf('tokenhub', gateway);
+  const targets = [baselineTarget, gatewayTarget, ...(before === null ? [] : [await gatewayTargetOf('before', before)])];
+  for (const t of targets) await sanityCheck(t);
 
-  const targets = {
-    baseline: { name: 'baseline', pid: baseline.pid, origin: `http://127.0.0.1:${baseline.port}`, headers: { 'content-type': 'application/json' } },
-    gateway: { name: 'tokenhub', pid: gateway.pid, origin: gatewayURL, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } },
-  };
-  await sanityCheck(targets);
-
-  let gatewayRequests = 2; // the sanity check's
   const phase = async (target, spec) => {
     const { result, error } = await ask(load.child, {
       type: 'run',
       spec: { origin: target.origin, path: '/v1/chat/completions', headers: target.headers, pids: { target: target.pid, upstream: upstream.pid }, ...spec },
     }, 'result', (spec.warmupMs ?? 0) + (spec.durationMs ?? 0) + 120_000);
     if (error) throw new Error(`load generator failed: ${error}`);
-    if (target === targets.gateway) gatewayRequests += result.sent;
+    target.sent += result.sent;
     return result;
   };
 
@@ -144,11 +141,12 @@ try {
   ].filter((s) => config.scenarios.includes(s.name));
 
   const raw = {};
-  const est = loadScenarios.length * 2 * config.rounds * (config.seconds + config.warmupSeconds);
-  console.log(`bench: ${loadScenarios.length} scenarios × ${config.rounds} rounds × (baseline, tokenhub), ${config.warmupSeconds}+${config.seconds} s each (~${Math.ceil(est / 60)} min)`);
+  const est = loadScenarios.length * targets.length * config.rounds * (config.seconds + config.warmupSeconds);
+  console.log(`bench: ${loadScenarios.length} scenarios × ${config.rounds} rounds × (${targets.map((t) => t.name).join(', ')}), ` +
+    `${config.warmupSeconds}+${config.seconds} s each (~${Math.ceil(est / 60)} min); tokenhub storage: ${config.storage}`);
   for (let round = 1; round <= config.rounds; round++) {
     for (const s of loadScenarios) {
-      for (const t of [targets.baseline, targets.gateway]) {
+      for (const t of targets) {
         const r = await phase(t, {
           body: s.body, stream: s.stream, connections: s.connections,
           warmupMs: config.warmupSeconds * 1000, durationMs: config.seconds * 1000,
@@ -171,23 +169,23 @@ try {
   }
 
   let memory = null;
-  if (config.scenarios.includes('memory')) memory = await memoryScenario(targets.gateway, phase);
+  if (config.scenarios.includes('memory')) memory = await memoryScenario(gatewayTarget, phase);
 
   // Usage recording is part of "everything on": every request the gateway served must have its record.
-  const usage = await (await fetch(`${gatewayURL}/admin/usage`, { headers: { authorization: `Bearer ${ADMIN}` } })).json();
-  const usageCheck = { sent: gatewayRequests, recorded: usage?.totals?.requests ?? null };
+  const usage = await (await fetch(`${gatewayTarget.origin}/admin/usage`, { headers: { authorization: `Bearer ${ADMIN}` } })).json();
+  const usageCheck = { sent: gatewayTarget.sent, recorded: usage?.totals?.requests ?? null };
 
   // Peak RSS over each process's whole life (VmHWM), read before they stop.
-  const processes = { upstreamPeakRssKb: peakRssKb(upstream.pid), baselinePeakRssKb: peakRssKb(baseline.pid), tokenhubPeakRssKb: peakRssKb(gateway.pid) };
+  const processes = Object.fromEntries([['upstream', upstream.pid], ...targets.map((t) => [t.name, t.pid])].map(([n, pid]) => [n, { peakRssKb: peakRssKb(pid) }]));
   await stopAll();
-  const report = buildReport({ medians, memory, usageCheck, raw, processes });
+  const report = buildReport({ medians, memory, usageCheck, raw, processes, targets: targets.map((t) => t.name) });
   printReport(report, loadScenarios);
   const resultsDir = join(here, 'results');
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nresults written to ${file}`);
-  if (config.profile) console.log(`gateway CPU profile in ${profileDir} (open in Chrome DevTools › Performance, or speedscope)`);
+  if (config.profile) console.log(`gateway CPU profile in ${profileDir} (summary: node bench/profile-summary.mjs <file>)`);
   else rmSync(workDir, { recursive: true, force: true });
 } catch (err) {
   console.error(`bench failed: ${err?.stack ?? err}`);
@@ -195,29 +193,40 @@ try {
   for (const c of children) c.kill('SIGKILL');
 }
 
+/** A capped key created through the gateway's admin API, and the target the load generator uses. */
+async function gatewayTargetOf(name, child) {
+  const origin = `http://127.0.0.1:${child.port}`;
+  const created = await fetch(`${origin}/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench', monthlyLimitUsd: 100_000 }),
+  });
+  if (created.status !== 201) throw new Error(`${name}: creating the bench key failed: HTTP ${created.status} ${await created.text()}`);
+  const { key } = await created.json();
+  return { name, gateway: true, pid: child.pid, origin, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, sent: 0 };
+}
+
 // ---- scenarios ------------------------------------------------------------------------------
 
-/** One request of each kind through both targets, checked for the right answer, before anything is timed. */
-async function sanityCheck(targets) {
-  for (const t of Object.values(targets)) {
-    const j = await fetch(`${t.origin}/v1/chat/completions`, { method: 'POST', headers: t.headers, body: bodies.json });
-    const body = await j.json();
-    if (j.status !== 200 || typeof body?.choices?.[0]?.message?.content !== 'string') {
-      throw new Error(`${t.name}: unexpected JSON answer: HTTP ${j.status} ${JSON.stringify(body).slice(0, 300)}`);
+/** One request of each kind through a target, checked for the right answer, before anything is timed. */
+async function sanityCheck(t) {
+  const j = await fetch(`${t.origin}/v1/chat/completions`, { method: 'POST', headers: t.headers, body: bodies.json });
+  const body = await j.json();
+  if (j.status !== 200 || typeof body?.choices?.[0]?.message?.content !== 'string') {
+    throw new Error(`${t.name}: unexpected JSON answer: HTTP ${j.status} ${JSON.stringify(body).slice(0, 300)}`);
+  }
+  const s = await fetch(`${t.origin}/v1/chat/completions`, { method: 'POST', headers: t.headers, body: bodies.stream });
+  const text = await s.text();
+  const frames = text.split('\n\n').filter(Boolean);
+  if (s.status !== 200 || !text.endsWith('data: [DONE]\n\n') || !frames.some((f) => f.includes('"usage":{'))) {
+    throw new Error(`${t.name}: unexpected stream: HTTP ${s.status} ${text.slice(0, 300)}`);
+  }
+  if (t.gateway) {
+    t.sent += 2;
+    for (const name of ['x-inferoute-model', 'x-inferoute-cost-usd', 'x-inferoute-spend-remaining-usd']) {
+      if (!j.headers.get(name)) throw new Error(`${t.name}: answer without ${name}`);
     }
-    const s = await fetch(`${t.origin}/v1/chat/completions`, { method: 'POST', headers: t.headers, body: bodies.stream });
-    const text = await s.text();
-    const frames = text.split('\n\n').filter(Boolean);
-    if (s.status !== 200 || !text.endsWith('data: [DONE]\n\n') || !frames.some((f) => f.includes('"usage":{'))) {
-      throw new Error(`${t.name}: unexpected stream: HTTP ${s.status} ${text.slice(0, 300)}`);
-    }
-    if (t.name === 'tokenhub') {
-      const h = j.headers;
-      for (const name of ['x-inferoute-model', 'x-inferoute-cost-usd', 'x-inferoute-spend-remaining-usd']) {
-        if (!h.get(name)) throw new Error(`tokenhub: answer without ${name}`);
-      }
-      if (body.model !== 'openai/gpt-4o-mini') throw new Error(`tokenhub: economy routed to ${body.model}, expected openai/gpt-4o-mini`);
-    }
+    if (body.model !== 'openai/gpt-4o-mini') throw new Error(`${t.name}: economy routed to ${body.model}, expected openai/gpt-4o-mini`);
   }
 }
 
@@ -265,7 +274,7 @@ function ratio(g, b) {
   return g === null || b === null || b === 0 ? null : g / b;
 }
 
-function buildReport({ medians, memory, usageCheck, raw, processes }) {
+function buildReport({ medians, memory, usageCheck, raw, processes, targets: names }) {
   const m = (s, t, k) => medians[s]?.[t]?.[k] ?? null;
   const targets = [
     { goal: 'non-streaming CPU per request', value: ratio(m('json', 'tokenhub', 'cpuUsPerReq'), m('json', 'baseline', 'cpuUsPerReq')), max: 1.5, unit: '×' },
@@ -280,18 +289,18 @@ function buildReport({ medians, memory, usageCheck, raw, processes }) {
     { goal: `RSS after ${config.streams} streams vs before`, value: memory === null ? null : memory.afterKb / memory.beforeKb, max: 1.1, unit: '×' },
   ];
   for (const t of targets) t.met = t.value === null ? null : (t.max === undefined || t.value <= t.max) && (t.min === undefined || t.value >= t.min);
+  const ratiosOf = (over, under) => Object.fromEntries(Object.keys(medians).map((s) => [s, Object.fromEntries(
+    ['rps', 'p50Ms', 'p99Ms', 'cpuUsPerReq', 'peakRssKb'].map((k) => [k, ratio(m(s, over, k), m(s, under, k))]),
+  )]));
   return {
     when: new Date().toISOString(),
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? null, node: process.version, platform: `${process.platform} ${process.arch}` },
     config,
+    targetNames: names,
     medians,
-    ratios: Object.fromEntries(Object.keys(medians).map((s) => [s, {
-      rps: ratio(m(s, 'tokenhub', 'rps'), m(s, 'baseline', 'rps')),
-      p50Ms: ratio(m(s, 'tokenhub', 'p50Ms'), m(s, 'baseline', 'p50Ms')),
-      p99Ms: ratio(m(s, 'tokenhub', 'p99Ms'), m(s, 'baseline', 'p99Ms')),
-      cpuUsPerReq: ratio(m(s, 'tokenhub', 'cpuUsPerReq'), m(s, 'baseline', 'cpuUsPerReq')),
-      peakRssKb: ratio(m(s, 'tokenhub', 'peakRssKb'), m(s, 'baseline', 'peakRssKb')),
-    }])),
+    /** tokenhub / baseline, per scenario and metric. */
+    ratios: ratiosOf('tokenhub', 'baseline'),
+    ...(names.includes('before') ? { ratiosToBefore: ratiosOf('tokenhub', 'before') } : {}),
     targets,
     memory: memory === null ? null : { ...memory, waves: memory.waves.map(({ series, ...w }) => w) },
     memorySeries: memory?.waves.map((w) => w.series) ?? null,
@@ -302,9 +311,9 @@ function buildReport({ medians, memory, usageCheck, raw, processes }) {
 }
 
 function printReport(report, scenarios) {
-  const rows = [];
-  const row = (...cells) => rows.push(cells);
-  row('scenario', 'metric', 'baseline', 'tokenhub', 'tokenhub/baseline');
+  const names = report.targetNames;
+  const hasBefore = names.includes('before');
+  const rows = [['scenario', 'metric', ...names, 'tokenhub/baseline', ...(hasBefore ? ['tokenhub/before'] : [])]];
   const metrics = [
     ['rps', 'req/s', 0],
     ['p50Ms', 'p50 ms', 2],
@@ -315,13 +324,14 @@ function printReport(report, scenarios) {
   for (const s of scenarios) {
     const med = report.medians[s.name];
     metrics.forEach(([k, label, d], i) => {
-      const b = med.baseline[k];
-      const g = med.tokenhub[k];
       const show = (x) => (k === 'peakRssKb' ? mb(x) : fmt(x, d));
-      row(i === 0 ? s.label : '', label, show(b), show(g), `${fmt(report.ratios[s.name][k], 2)}×`);
+      rows.push([
+        i === 0 ? s.label : '', label, ...names.map((n) => show(med[n][k])), `${fmt(report.ratios[s.name][k], 2)}×`,
+        ...(hasBefore ? [`${fmt(report.ratiosToBefore[s.name][k], 2)}×`] : []),
+      ]);
     });
   }
-  console.log(`\nmedians of ${config.rounds} interleaved rounds, ${config.seconds} s each, on ${report.machine.cpus} × ${report.machine.cpu}, Node ${report.machine.node}\n`);
+  console.log(`\nmedians of ${config.rounds} interleaved rounds, ${config.seconds} s each, on ${report.machine.cpus} × ${report.machine.cpu}, Node ${report.machine.node}; tokenhub storage: ${config.storage}\n`);
   printTable(rows);
   if (report.memory !== null) {
     const mm = report.memory;
