@@ -30,6 +30,8 @@ interface Page$ {
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const TOKEN = 'browser-admin-token-0123456789';
 const SCREENSHOT = new URL('../../docs/dashboard.png', import.meta.url);
+/** The page's and the gateway's clock: fixed, so the data, the page and so the committed screenshot are the same on every run. */
+const NOW = Date.UTC(2026, 5, 30, 15, 0);
 
 /** The dashboard's own dollar format, so texts read off the page can be compared exactly. */
 const usd2 = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -49,13 +51,13 @@ describe.skipIf(!HAVE_CHROMIUM)(title, () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    hub = createTokenHub({ storage: memoryStorage(), adminToken: TOKEN, logger: { info() {}, warn() {}, error() {} } });
+    hub = createTokenHub({ storage: memoryStorage(), adminToken: TOKEN, clock: () => NOW, logger: { info() {}, warn() {}, error() {} } });
     const app = new Koa();
     app.use(hub.adminRoutes());
     server = await listen(app.callback());
 
     // A month of traffic ending now, its three keys (two capped), and this month's spend settled on them.
-    const now = Date.now();
+    const now = NOW;
     records = monthOfTraffic({ end: now, days: 30 });
     await hub.engine.storage.usage.insert(records);
     const month = monthOf(now);
@@ -79,12 +81,13 @@ describe.skipIf(!HAVE_CHROMIUM)(title, () => {
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'UTC', locale: 'en-US' });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
     page = await context.newPage();
+    await page.clock.setFixedTime(NOW);
     page.on('request', (r) => {
       if (!r.url().startsWith(server.url)) foreign.push(r.url());
     });
     page.on('console', (m) => {
-      // The one expected error: the 401 of the wrong token this test types on purpose.
-      if (m.type() === 'error' && !m.text().includes('401')) problems.push(m.text());
+      // Expected: the 401 of the wrong token and the 400s of the reversed range this test causes on purpose.
+      if (m.type() === 'error' && !/status of 40[01]/.test(m.text())) problems.push(m.text());
     });
     page.on('pageerror', (e) => problems.push(String(e)));
   }, 60_000);
@@ -190,7 +193,7 @@ describe.skipIf(!HAVE_CHROMIUM)(title, () => {
     };
     expect(await listed()).toMatchObject({ monthlyLimitUsd: 25, disabled: false });
     // The spend-vs-cap bars: the capped support key shows its share of its $60 cap.
-    const support = records.filter((r) => r.keyId === 'key_support' && monthOf(r.time) === monthOf(Date.now())).reduce((s, r) => s + r.cost, 0);
+    const support = records.filter((r) => r.keyId === 'key_support' && monthOf(r.time) === monthOf(NOW)).reduce((s, r) => s + r.cost, 0);
     expect(await page.locator('#caps-list li', { hasText: 'support-bot' }).textContent()).toContain(`${usd2.format(support / 1e6)} of $60.00`);
 
     await row.getByRole('button', { name: 'Clear' }).click();
@@ -202,6 +205,27 @@ describe.skipIf(!HAVE_CHROMIUM)(title, () => {
     await row.getByRole('button', { name: 'Revoke' }).click();
     await expect.poll(() => row.count()).toBe(0);
     expect(await listed()).toBeUndefined();
+  });
+
+  it('says what to do with a reversed range, and shows empty states for a range without traffic', async () => {
+    await page.selectOption('#f-range', 'custom');
+    await page.fill('#f-from', '2026-06-20');
+    await page.dispatchEvent('#f-from', 'change');
+    await page.fill('#f-to', '2026-06-10');
+    await page.dispatchEvent('#f-to', 'change');
+    await page.waitForSelector('#banner:not([hidden])');
+    expect(await page.textContent('#banner-text')).toBe('The filters were refused (from must not be after to). Change them and the page reloads.');
+    await page.fill('#f-from', '2020-01-01');
+    await page.dispatchEvent('#f-from', 'change');
+    await page.fill('#f-to', '2020-01-31');
+    await page.dispatchEvent('#f-to', 'change');
+    await loaded();
+    expect(await page.isHidden('#banner')).toBe(true);
+    expect(await page.getAttribute('#trend .chart-box', 'data-state')).toBe('empty');
+    expect(await page.isVisible('#trend .empty-msg')).toBe(true);
+    expect(await page.isVisible('#breakdown .empty-msg')).toBe(true);
+    expect(await page.textContent('#waste-empty')).toBe('No premium requests in this range.');
+    expect(await page.textContent('#s-cost')).toBe('$0.00');
   });
 
   it('looks clean at 1280×800 (screenshot saved to docs/dashboard.png) and stays usable at 390 px', async () => {

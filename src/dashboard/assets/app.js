@@ -130,7 +130,7 @@
   function failed(what, err) {
     if (err instanceof ApiError && err.status === 401 && !state.hostAuth) return signOut(REFUSED);
     const msg = err instanceof ApiError && err.status === 400
-      ? 'The filters were refused: ' + err.message + ' Adjust them and the page reloads.'
+      ? 'The filters were refused (' + err.message.replace(/\.$/, '') + '). Change them and the page reloads.'
       : 'Could not load ' + what + ': ' + err.message;
     $('#banner-text').textContent = msg;
     $('#banner').hidden = false;
