@@ -13,22 +13,28 @@ export interface SseEvent {
 export class SseDecoder {
   private buffer = '';
   private event: string | undefined = undefined;
-  private data: string[] = [];
+  /** The event's data so far; null until its first `data` line (most events have exactly one). */
+  private data: string | null = null;
 
   push(text: string): SseEvent[] {
-    this.buffer += text;
+    const buf = (this.buffer += text);
     const out: SseEvent[] = [];
     let start = 0;
+    // Where the next `\r` is, found once and reused: most streams have none, and scanning the whole
+    // rest of the buffer again for every line made decoding quadratic in the size of a read.
+    let cr = buf.indexOf('\r');
     for (;;) {
-      const nl = this.nextLineEnd(start);
+      if (cr !== -1 && cr < start) cr = buf.indexOf('\r', start);
+      const lf = buf.indexOf('\n', start);
+      const nl = cr === -1 ? lf : lf === -1 ? cr : Math.min(lf, cr);
       if (nl === -1) break;
-      const line = this.buffer.slice(start, nl);
       // A lone `\r` at the very end may be the first half of `\r\n`: wait for the next chunk.
-      if (this.buffer.charCodeAt(nl) === 13 && nl + 1 === this.buffer.length) break;
-      start = nl + (this.buffer.charCodeAt(nl) === 13 && this.buffer.charCodeAt(nl + 1) === 10 ? 2 : 1);
+      if (nl === cr && nl + 1 === buf.length) break;
+      const line = buf.slice(start, nl);
+      start = nl + (nl === cr && buf.charCodeAt(nl + 1) === 10 ? 2 : 1);
       this.line(line, out);
     }
-    this.buffer = this.buffer.slice(start);
+    this.buffer = start === 0 ? buf : buf.slice(start);
     return out;
   }
 
@@ -41,28 +47,29 @@ export class SseDecoder {
     return out;
   }
 
-  private nextLineEnd(from: number): number {
-    const n = this.buffer.indexOf('\n', from);
-    const r = this.buffer.indexOf('\r', from);
-    if (r === -1) return n;
-    if (n === -1) return r;
-    return Math.min(n, r);
-  }
-
   private line(line: string, out: SseEvent[]): void {
     if (line === '') {
-      if (this.data.length > 0) out.push({ event: this.event, data: this.data.join('\n') });
+      if (this.data !== null) out.push({ event: this.event, data: this.data });
       this.event = undefined;
-      this.data = [];
+      this.data = null;
       return;
     }
     if (line.charCodeAt(0) === 58) return; // `:` comment, e.g. keep-alive
+    // The common line, `data: {…}`, without splitting it into field and value first.
+    if (line.startsWith('data: ')) {
+      this.addData(line.slice(6));
+      return;
+    }
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') this.data.push(value);
+    if (field === 'data') this.addData(value);
     else if (field === 'event') this.event = value;
+  }
+
+  private addData(value: string): void {
+    this.data = this.data === null ? value : `${this.data}\n${value}`;
   }
 }
 
