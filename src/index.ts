@@ -25,7 +25,8 @@ export { ProviderHealth, type ProviderState } from './core/health.js';
 export type { Awaitable } from './ports/awaitable.js';
 export type { KeyRecord, KeyStore, KeyPatch, KeySettings } from './ports/keys.js';
 export type { SpendStore, Reservation, ReserveResult, SettleResult, MonthLedger } from './ports/spend.js';
-export type { UsageStore, UsageRecord, UsageQuery, UsageAggregate, UsageRow, UsageTotals, UsageGroup, UsageSort } from './ports/usage.js';
+export type { UsageStore, UsageRecord, UsageQuery, UsageAggregate, UsageRow, UsageTotals, UsageGroup, UsageSort, UsageAnalytics, SeriesOptions, SeriesPoint, SeriesBucket, SeriesSplit, HeatCell, WasteGroup, WasteGroupOptions } from './ports/usage.js';
+export { wasteReport, premiumModels, type WasteReport, type WasteLine } from './core/waste.js';
 export type { Storage } from './ports/storage.js';
 export type { PricingSource } from './ports/pricing.js';
 
