@@ -1,64 +1,45 @@
-// The SSE decoder: whole events out whatever the line ends and wherever the upstream's reads split the text.
+// The SSE decoder takes events apart exactly as the spec says, wherever the network splits them.
 import { describe, expect, it } from 'vitest';
-import { SseDecoder, type SseEvent } from '../../src/stream/sse.js';
+import { SseDecoder } from '../../src/stream/sse.js';
 
-const decodeIn = (pieces: string[]): SseEvent[] => {
+const decodeIn = (text: string, sizes: number[]) => {
   const d = new SseDecoder();
-  const out = pieces.flatMap((p) => d.push(p));
-  return [...out, ...d.end()];
+  const out = [];
+  let i = 0;
+  for (const n of sizes) {
+    out.push(...d.push(text.slice(i, i + n)));
+    i += n;
+  }
+  out.push(...d.push(text.slice(i)), ...d.end());
+  return out;
 };
 
-const stream = [
-  ': keep-alive',
-  'data: {"a":1}',
-  '',
-  'event: message_start',
-  'data: {"b":"x:y"}',
-  '',
-  'data: first line',
-  'data:second line',
-  'data:  two spaces',
-  '',
-  'id: 7',
-  'data:',
-  '',
-  'data: [DONE]',
-  '',
-];
-const expected: SseEvent[] = [
-  { event: undefined, data: '{"a":1}' },
-  { event: 'message_start', data: '{"b":"x:y"}' },
-  { event: undefined, data: 'first line\nsecond line\n two spaces' },
-  { event: undefined, data: '' },
-  { event: undefined, data: '[DONE]' },
-];
-
 describe('SseDecoder', () => {
-  for (const [name, eol] of [['LF', '\n'], ['CRLF', '\r\n'], ['CR', '\r']] as const) {
-    const text = stream.join(eol) + eol;
-    it(`decodes ${name} line ends in one read`, () => {
-      expect(decodeIn([text])).toEqual(expected);
-    });
-    it(`decodes ${name} line ends split at every possible point`, () => {
-      for (let i = 1; i < text.length; i++) expect(decodeIn([text.slice(0, i), text.slice(i)])).toEqual(expected);
-    });
-    it(`decodes ${name} line ends fed one character at a time`, () => {
-      expect(decodeIn([...text])).toEqual(expected);
-    });
-  }
+  const stream = 'event: message_start\ndata: {"a":1}\n\n: keep-alive\n\ndata: line1\ndata: line2\n\ndata:{"b":2}\n\ndata: [DONE]\n\n';
+  const expected = [
+    { event: 'message_start', data: '{"a":1}' },
+    { event: undefined, data: 'line1\nline2' },
+    { event: undefined, data: '{"b":2}' },
+    { event: undefined, data: '[DONE]' },
+  ];
 
-  it('flushes a last event the upstream left without its blank line', () => {
-    expect(decodeIn(['data: {"a":1}\n\ndata: tail'])).toEqual([
-      { event: undefined, data: '{"a":1}' },
-      { event: undefined, data: 'tail' },
-    ]);
+  it('decodes events, joins multi-line data, skips comments', () => {
+    expect(decodeIn(stream, [])).toEqual(expected);
   });
 
-  it('returns only whole events, keeping the rest for the next read', () => {
-    const d = new SseDecoder();
-    expect(d.push('data: {"a":')).toEqual([]);
-    expect(d.push('1}\n')).toEqual([]);
-    expect(d.push('\ndata: {"b"')).toEqual([{ event: undefined, data: '{"a":1}' }]);
-    expect(d.push(':2}\r\n\r\n')).toEqual([{ event: undefined, data: '{"b":2}' }]);
+  it('gives the same events whatever the chunk boundaries (every split of every byte)', () => {
+    for (let a = 1; a < stream.length; a++) expect(decodeIn(stream, [a])).toEqual(expected);
+    expect(decodeIn(stream, Array(stream.length).fill(1))).toEqual(expected);
+  });
+
+  it('accepts \\r\\n and \\r line ends (Gemini separates events with \\r\\n\\r\\n), even split between \\r and \\n', () => {
+    const crlf = stream.replace(/\n/g, '\r\n');
+    expect(decodeIn(crlf, [])).toEqual(expected);
+    for (let a = 1; a < crlf.length; a++) expect(decodeIn(crlf, [a])).toEqual(expected);
+    expect(decodeIn(stream.replace(/\n/g, '\r'), [])).toEqual(expected);
+  });
+
+  it('flushes a last event that lacks its blank line at the end', () => {
+    expect(decodeIn('data: {"x":1}', [])).toEqual([{ event: undefined, data: '{"x":1}' }]);
   });
 });
