@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SQLITE_SCHEMA_VERSION, sqliteKeyStore, sqliteSpendStore, sqliteStorage, sqliteUsageStore } from '../../src/adapters/sqlite/index.js';
+import { pruneCutoff } from '../../src/adapters/sqlite/spend.js';
 import type { Micros } from '../../src/core/money.js';
 import type { Storage } from '../../src/ports/storage.js';
 import { keyStoreContract } from '../contracts/keys.contract.js';
@@ -14,6 +15,7 @@ import { spendStoreContract } from '../contracts/spend.contract.js';
 import { usageStoreContract } from '../contracts/usage.contract.js';
 import { usageAnalyticsContract } from '../contracts/usage-analytics.contract.js';
 import { generateUsage, usageRecord } from '../contracts/support.js';
+import { monthsAgo, pruneScenario } from './spend-prune.js';
 
 let dir: string;
 let files = 0;
@@ -193,4 +195,84 @@ describe('sqlite spend store shared by several processes', () => {
     expect(await storage.spend.ledger('key_shared', '2026-01')).toEqual({ spent: 0, reserved: 14_000 });
     await storage.close?.();
   }, 30_000);
+});
+
+describe('sqlite settled reservations pruning', () => {
+  const ids = (path: string) => () => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return db.prepare('SELECT request_id FROM tokenhub_reservations').pluck().all() as string[];
+    } finally {
+      db.close();
+    }
+  };
+  const settledOld = (requestId: string, month: string) => ({ requestId, keyId: 'key_t', month, amount: m(10) });
+
+  it('keeps open reservations and those of this and the previous month, deletes older settled ones, moves no ledger', async () => {
+    const path = freshPath();
+    const storage = sqliteStorage({ path, pruneIntervalMs: 0 });
+    await pruneScenario({ store: storage.spend, reservationIds: ids(path) });
+    await storage.close();
+  });
+
+  it('counts months in UTC and across the turn of the year', () => {
+    expect(pruneCutoff(Date.UTC(2027, 0, 1, 0, 0, 0))).toBe('2026-12');
+    expect(pruneCutoff(Date.UTC(2026, 2, 31, 23, 59, 59, 999))).toBe('2026-02');
+    expect(pruneCutoff(Date.UTC(2026, 3, 1))).toBe('2026-03');
+  });
+
+  it('prunes on open, then on its timer; pruneIntervalMs 0 does neither', async () => {
+    const path = freshPath();
+    const first = sqliteStorage({ path, pruneIntervalMs: 0 });
+    for (const [id, month] of [['old', monthsAgo(2)], ['recent', monthsAgo(1)]] as const) {
+      await first.spend.reserve(settledOld(id, month), null);
+      await first.spend.settle(settledOld(id, month), m(5));
+    }
+    await first.close();
+
+    const off = sqliteStorage({ path, pruneIntervalMs: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ids(path)().sort()).toEqual(['old', 'recent']);
+    await off.close();
+
+    // An hour between runs: what goes now goes because the store opened.
+    const opened = sqliteStorage({ path, pruneIntervalMs: 3_600_000 });
+    await vi.waitFor(() => expect(ids(path)()).toEqual(['recent']));
+    await opened.close();
+
+    const timed = sqliteStorage({ path, pruneIntervalMs: 100 });
+    try {
+      await timed.spend.reserve(settledOld('older', monthsAgo(3)), null);
+      await timed.spend.settle(settledOld('older', monthsAgo(3)), m(5));
+      expect(ids(path)().sort()).toEqual(['older', 'recent']);
+      await vi.waitFor(() => expect(ids(path)()).toEqual(['recent']), { timeout: 2_000 });
+      expect(await timed.spend.ledger('key_t', monthsAgo(3))).toEqual({ spent: 5, reserved: 0 });
+    } finally {
+      await timed.close();
+    }
+  });
+
+  it('prunes a backlog larger than one batch', async () => {
+    const path = freshPath();
+    const storage = sqliteStorage({ path, pruneIntervalMs: 0 });
+    storage.close();
+    // 4,500 settled reservations of an old month and one open one, written straight into the file.
+    const db = new Database(path);
+    db.exec(`
+      INSERT INTO tokenhub_spend (key_id, month, spent, reserved) VALUES ('key_b', '2020-01', 45000, 7);
+      WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 4500)
+      INSERT INTO tokenhub_reservations (request_id, key_id, month, amount, settled, actual) SELECT 'b' || x, 'key_b', '2020-01', 10, 1, 10 FROM n;
+      INSERT INTO tokenhub_reservations (request_id, key_id, month, amount) VALUES ('b-open', 'key_b', '2020-01', 7);`);
+    db.close();
+    const again = sqliteStorage({ path, pruneIntervalMs: 0 });
+    expect(await again.spend.prune()).toBe(4_500);
+    expect(ids(path)()).toEqual(['b-open']);
+    expect(await again.spend.ledger('key_b', '2020-01')).toEqual({ spent: 45_000, reserved: 7 });
+    await again.close();
+  });
+
+  it('rejects a pruneIntervalMs that is not a whole, non-negative number', () => {
+    expect(() => sqliteStorage({ path: freshPath(), pruneIntervalMs: -1 })).toThrow(/pruneIntervalMs/);
+    expect(() => sqliteSpendStore(new Database(':memory:'), { pruneIntervalMs: 1.5 })).toThrow(/pruneIntervalMs/);
+  });
 });

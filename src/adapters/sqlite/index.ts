@@ -5,11 +5,11 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { z } from 'zod';
 import type { Storage } from '../../ports/storage.js';
 import { sqliteKeyStore } from './keys.js';
-import { sqliteSpendStore } from './spend.js';
+import { DEFAULT_PRUNE_INTERVAL_MS, sqliteSpendStore, type SqliteSpendStore } from './spend.js';
 import { sqliteUsageStore } from './usage.js';
 
 export { sqliteKeyStore } from './keys.js';
-export { sqliteSpendStore } from './spend.js';
+export { sqliteSpendStore, type SqliteSpendOptions, type SqliteSpendStore } from './spend.js';
 export { sqliteUsageStore } from './usage.js';
 export { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from './schema.js';
 
@@ -22,6 +22,9 @@ const CACHE_KIB = 65_536;
 const isDatabase = (v: unknown): v is Database =>
   typeof v === 'object' && v !== null && ['prepare', 'transaction', 'pragma', 'exec'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function');
 
+/** How often settled reservations of old months are pruned, ms; 0 never. Default 6 hours. */
+const pruneIntervalMs = z.number().int().nonnegative().default(DEFAULT_PRUNE_INTERVAL_MS);
+
 const pathOptions = z.strictObject({
     /** File to open or create; its folder is created if missing. `:memory:` for a throwaway database. */
     path: z.string().min(1, 'path must not be empty'),
@@ -32,14 +35,23 @@ const pathOptions = z.strictObject({
      * `normal` survives process crashes only, and commits faster.
      */
     synchronous: z.enum(['full', 'normal']).default('full'),
+    pruneIntervalMs,
 });
 const databaseOptions = z.strictObject({
   /** A better-sqlite3 Database the host opened and will close; used with the host's own pragmas. */
   database: z.custom<Database>(isDatabase, { message: 'expected a better-sqlite3 Database' }),
+  pruneIntervalMs,
 });
 
 /** Options of `sqliteStorage`: a file path (the adapter opens and closes it) or the host's Database. */
-export type SqliteStorageOptions = z.input<typeof pathOptions> | { database: Database };
+export type SqliteStorageOptions = z.input<typeof pathOptions> | { database: Database; pruneIntervalMs?: number };
+
+/** What `sqliteStorage` returns: the three stores (spend with its `prune`) and `close`. */
+export interface SqliteStorage extends Storage {
+  spend: SqliteSpendStore;
+  /** Stops pruning, and closes a file the adapter opened. */
+  close(): void;
+}
 
 /**
  * Keys, spend and usage in SQLite. With `{ path }` the adapter opens the file in WAL mode with a
@@ -48,8 +60,11 @@ export type SqliteStorageOptions = z.input<typeof pathOptions> | { database: Dat
  * with `{ database }` it uses the host's connection as configured and `close()` leaves it open.
  * The schema is created or migrated on open; the adapter owns the file's `PRAGMA user_version`.
  * Several processes may share one file: spend changes take the write lock before they read.
+ *
+ * Settled spend reservations of months before the previous one (UTC) are pruned on open and every
+ * `pruneIntervalMs` (default 6 h; 0 never).
  */
-export function sqliteStorage(options: SqliteStorageOptions): Storage {
+export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
   // Picked by key rather than z.union, so a mistake is reported against the form the caller meant.
   const given = typeof options === 'object' && options !== null && 'database' in options ? databaseOptions : pathOptions;
   const parsed = given.safeParse(options);
@@ -76,12 +91,17 @@ export function sqliteStorage(options: SqliteStorageOptions): Storage {
   } else {
     db = o.database;
   }
+  let spend: SqliteSpendStore | undefined;
   try {
+    const keys = sqliteKeyStore(db);
+    spend = sqliteSpendStore(db, { pruneIntervalMs: o.pruneIntervalMs });
+    const usage = sqliteUsageStore(db);
     return {
-      keys: sqliteKeyStore(db),
-      spend: sqliteSpendStore(db),
-      usage: sqliteUsageStore(db),
+      keys,
+      spend,
+      usage,
       close() {
+        spend!.close();
         if (!owned || !db.open) return;
         // Lets SQLite refresh its planner statistics where they went stale; cheap when nothing did.
         db.pragma('optimize');
@@ -89,6 +109,7 @@ export function sqliteStorage(options: SqliteStorageOptions): Storage {
       },
     };
   } catch (err) {
+    spend?.close();
     if (owned) db.close();
     throw err;
   }

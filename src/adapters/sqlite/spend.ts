@@ -1,6 +1,8 @@
 // SQLite spend store: a ledger row per key and month, and a row per reservation that makes settling idempotent.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database } from 'better-sqlite3';
 import type { Micros } from '../../core/money.js';
+import { monthOf } from '../../core/month.js';
 import type { MonthLedger, Reservation, ReserveResult, SettleResult, SpendStore } from '../../ports/spend.js';
 import { migrate } from './schema.js';
 
@@ -12,13 +14,50 @@ interface LedgerRow {
 const view = (l: LedgerRow | undefined): MonthLedger =>
   l === undefined ? { spent: 0 as Micros, reserved: 0 as Micros } : { spent: l.spent as Micros, reserved: l.reserved as Micros };
 
+/** Default time between two prunes of settled reservations: 6 hours. */
+export const DEFAULT_PRUNE_INTERVAL_MS = 6 * 3_600_000;
+/** Settled reservations deleted per statement: each batch holds the write lock for a few milliseconds only. */
+const PRUNE_BATCH = 2_000;
+
+/** The oldest month whose settled reservations are kept: the calendar month (UTC) before the one of `now`. */
+export function pruneCutoff(now: number): string {
+  const d = new Date(now);
+  return monthOf(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1));
+}
+
+export interface SqliteSpendOptions {
+  /**
+   * Milliseconds between two prunes of settled reservations (one also starts at once); 0 never prunes.
+   * Default 6 hours. The timer is unref'd, so it never keeps the process alive.
+   */
+  pruneIntervalMs?: number;
+}
+
+/** The SQLite spend store, plus its housekeeping. */
+export interface SqliteSpendStore extends SpendStore {
+  /**
+   * Deletes settled reservations of months before the previous calendar month (UTC) of `now` (default: the
+   * current time), in batches that let other work run between them; resolves to how many. Open reservations
+   * and the month ledgers are never touched.
+   */
+  prune(now?: number): Promise<number>;
+  /** Stops the prune timer; the Database stays open (it is the caller's). */
+  close(): void;
+}
+
 /**
  * Spend ledgers in the `tokenhub_spend` and `tokenhub_reservations` tables of a better-sqlite3 Database
  * the caller owns. Each reserve and settle is one `BEGIN IMMEDIATE` transaction: the write lock is taken
  * before the ledger is read, so processes sharing the file can never both admit against the same headroom.
- * Settled reservations are kept, because they are what makes a repeated settle a no-op.
+ * Settled reservations make a repeated settle a no-op; they are kept for the current and the previous month,
+ * and older ones are pruned at construction and then every `pruneIntervalMs` (default 6 h). A settle that comes
+ * for a pruned request id changes nothing and reports `settled: false`, as for an id never reserved: by then
+ * it is a duplicate at least a month late.
  */
-export function sqliteSpendStore(db: Database): SpendStore {
+export function sqliteSpendStore(db: Database, { pruneIntervalMs = DEFAULT_PRUNE_INTERVAL_MS }: SqliteSpendOptions = {}): SqliteSpendStore {
+  if (!Number.isSafeInteger(pruneIntervalMs) || pruneIntervalMs < 0) {
+    throw new TypeError(`pruneIntervalMs must be a non-negative integer of milliseconds, got ${pruneIntervalMs}`);
+  }
   migrate(db);
   const known = db.prepare<[string], number>(`SELECT 1 FROM tokenhub_reservations WHERE request_id = ?`).pluck();
   const openLedger = db.prepare<[string, string]>(`INSERT INTO tokenhub_spend (key_id, month) VALUES (?, ?) ON CONFLICT DO NOTHING`);
@@ -56,9 +95,42 @@ export function sqliteSpendStore(db: Database): SpendStore {
     return { settled: true, ledger: view(charge.get(held.amount, actual, held.key_id, held.month)) };
   });
 
+  // Walks the partial index on settled months (schema migration 2); autocommit, so each batch is its own transaction.
+  const pruneBatch = db.prepare<[string]>(
+    `DELETE FROM tokenhub_reservations WHERE request_id IN (
+       SELECT request_id FROM tokenhub_reservations WHERE settled = 1 AND month < ? LIMIT ${PRUNE_BATCH})`,
+  );
+  let stopped = false;
+  async function prune(now = Date.now()): Promise<number> {
+    const cutoff = pruneCutoff(now);
+    let deleted = 0;
+    for (;;) {
+      if (stopped || !db.open) return deleted;
+      const n = pruneBatch.run(cutoff).changes;
+      deleted += n;
+      if (n < PRUNE_BATCH) return deleted;
+      // A month of traffic can be millions of rows: let requests (and other processes' writes) in between batches.
+      await nextTurn();
+    }
+  }
+
+  let running: Promise<unknown> | undefined;
+  const housekeeping = () => {
+    if (stopped || !db.open) return void clearInterval(timer);
+    // A busy file (another process writing for longer than the busy timeout) only postpones pruning to the next run.
+    running ??= prune().catch(() => {}).finally(() => (running = undefined));
+  };
+  const timer = pruneIntervalMs > 0 ? setInterval(housekeeping, pruneIntervalMs).unref() : undefined;
+  if (timer !== undefined) housekeeping();
+
   return {
     reserve: (r, limit) => reserve.immediate(r, limit),
     settle: (r, actual) => settle.immediate(r, actual),
     ledger: (keyId, month) => view(read.get(keyId, month)),
+    prune,
+    close() {
+      stopped = true;
+      clearInterval(timer);
+    },
   };
 }
