@@ -5,8 +5,9 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { z } from 'zod';
 import type { Storage } from '../../ports/storage.js';
 import { sqliteKeyStore } from './keys.js';
+import { inThreadReader, workerReader, type SqlReader } from './reader.js';
 import { DEFAULT_PRUNE_INTERVAL_MS, sqliteSpendStore, type SqliteSpendStore } from './spend.js';
-import { sqliteUsageStore } from './usage.js';
+import { usageStore } from './usage.js';
 
 export { sqliteKeyStore } from './keys.js';
 export { sqliteSpendStore, type SqliteSpendOptions, type SqliteSpendStore } from './spend.js';
@@ -17,6 +18,12 @@ export { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from './schema.js';
 const MMAP_BYTES = 1 << 30;
 /** Page cache of a connection the adapter opens, KiB: 64 MiB. */
 const CACHE_KIB = 65_536;
+/**
+ * Run on every connection the adapter opens, the analytics worker's included. Aggregates over a million rows read
+ * hundreds of MB: a memory map spares a read() per page (about 1.5x faster scans), and a 64 MiB page cache keeps
+ * index pages hot for inserts.
+ */
+const READ_PRAGMAS: readonly string[] = [`mmap_size = ${MMAP_BYTES}`, `cache_size = -${CACHE_KIB}`];
 
 // Duck-typed rather than instanceof: a host's own copy of better-sqlite3 is a different class.
 const isDatabase = (v: unknown): v is Database =>
@@ -49,8 +56,8 @@ export type SqliteStorageOptions = z.input<typeof pathOptions> | { database: Dat
 /** What `sqliteStorage` returns: the three stores (spend with its `prune`) and `close`. */
 export interface SqliteStorage extends Storage {
   spend: SqliteSpendStore;
-  /** Stops pruning, and closes a file the adapter opened. */
-  close(): void;
+  /** Ends the analytics worker (after the reads it was given), stops pruning, and closes a file the adapter opened. */
+  close(): void | Promise<void>;
 }
 
 /**
@@ -60,6 +67,13 @@ export interface SqliteStorage extends Storage {
  * with `{ database }` it uses the host's connection as configured and `close()` leaves it open.
  * The schema is created or migrated on open; the adapter owns the file's `PRAGMA user_version`.
  * Several processes may share one file: spend changes take the write lock before they read.
+ *
+ * Usage analytics (aggregate, series, heatmap, wasteGroups) over a file the adapter opened run on a worker thread
+ * with its own read-only connection (same cache and memory map), started on the first such call, so an aggregate
+ * over millions of rows never stalls the requests in flight; they see every write committed before they were
+ * asked. Writes (keys, spend, usage inserts) stay on the calling thread. A `:memory:` database (no other
+ * connection can see it) and a host's `Database` (its pragmas and journal mode are the host's) answer on the
+ * calling thread, as every better-sqlite3 query does.
  *
  * Settled spend reservations of months before the previous one (UTC) are pruned on open and every
  * `pruneIntervalMs` (default 6 h; 0 never).
@@ -71,6 +85,7 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
   if (!parsed.success) throw new Error(`sqliteStorage: ${z.prettifyError(parsed.error)}`);
   const o = parsed.data;
   let db: Database;
+  let reader: SqlReader;
   let owned = false;
   if ('path' in o) {
     if (o.path !== ':memory:') mkdirSync(dirname(resolve(o.path)), { recursive: true });
@@ -80,32 +95,40 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${o.synchronous}`);
       db.pragma('foreign_keys = ON');
-      // Aggregates over a million rows read hundreds of MB: a memory map spares a read() per page
-      // (about 1.5x faster scans), and a 64 MiB page cache keeps index pages hot for inserts.
-      db.pragma(`mmap_size = ${MMAP_BYTES}`);
-      db.pragma(`cache_size = -${CACHE_KIB}`);
+      for (const pragma of READ_PRAGMAS) db.pragma(pragma);
     } catch (err) {
       db.close();
       throw err;
     }
+    reader = db.memory ? inThreadReader(db) : workerReader({ path: resolve(o.path), busyTimeoutMs: o.busyTimeoutMs, pragmas: READ_PRAGMAS });
   } else {
     db = o.database;
+    reader = inThreadReader(db);
   }
   let spend: SqliteSpendStore | undefined;
   try {
     const keys = sqliteKeyStore(db);
     spend = sqliteSpendStore(db, { pruneIntervalMs: o.pruneIntervalMs });
-    const usage = sqliteUsageStore(db);
+    const usage = usageStore(db, reader);
+    let closing: void | Promise<void> | undefined;
+    let closed = false;
+    const finish = () => {
+      if (!owned || !db.open) return;
+      // Lets SQLite refresh its planner statistics where they went stale; cheap when nothing did.
+      db.pragma('optimize');
+      db.close();
+    };
     return {
       keys,
       spend,
       usage,
       close() {
+        if (closed) return closing;
+        closed = true;
         spend!.close();
-        if (!owned || !db.open) return;
-        // Lets SQLite refresh its planner statistics where they went stale; cheap when nothing did.
-        db.pragma('optimize');
-        db.close();
+        // The worker's connection closes first, so the writer's is the last one and checkpoints the WAL away.
+        const stopping = reader.close();
+        return (closing = stopping instanceof Promise ? stopping.then(finish) : finish());
       },
     };
   } catch (err) {

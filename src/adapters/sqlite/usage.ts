@@ -1,12 +1,13 @@
 // SQLite usage store: one row per request; aggregates are one GROUP BY query each, answered by the store.
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
 import { DEFAULT_USAGE_LIMIT } from '../../core/aggregate.js';
-import { dayLabel, hourLabel } from '../../core/analytics.js';
 import type { Micros } from '../../core/money.js';
+import type { Awaitable } from '../../ports/awaitable.js';
 import type {
   HeatCell, SeriesPoint, UsageAggregate, UsageAnalytics, UsageGroup, UsageQuery, UsageRecord, UsageRow, UsageSort, UsageStore, UsageTotals, WasteGroup,
 } from '../../ports/usage.js';
 import { dayNumber, hourNumber, hourOfDay, localTime, useTimeIndex, weekday, whereOf } from './sql.js';
+import { inThreadReader, type SqlReader } from './reader.js';
 import { migrate } from './schema.js';
 
 interface UsageDbRow {
@@ -158,15 +159,25 @@ const totalsOf = (r: TotalsDbRow | undefined): UsageTotals => ({
   cost: (r?.all_cost ?? 0) as Micros,
 });
 
-/** Most distinct read statements kept prepared; beyond it the oldest is dropped (zoned queries inline their offsets). */
-const STATEMENT_CACHE = 256;
+/** `f` of a value the reader gave now or will give later, without making the in-thread path a promise. */
+const then = <A, B>(v: Awaitable<A>, f: (a: A) => B): Awaitable<B> => (v instanceof Promise ? v.then(f) : f(v));
 
 /**
  * Usage records in the `tokenhub_usage` table of a better-sqlite3 Database the caller owns.
  * Aggregation runs in SQLite with indexes on (time), (key_id, time), (model, time), (provider, time);
- * note it runs synchronously, on the calling thread, like every better-sqlite3 query.
+ * note it runs synchronously, on the calling thread, like every better-sqlite3 query: over a million rows an
+ * aggregate holds the event loop for a second or two. `sqliteStorage({ path })` moves those reads to a worker.
  */
 export function sqliteUsageStore(db: Database): UsageStore & UsageAnalytics {
+  return usageStore(db, inThreadReader(db));
+}
+
+/**
+ * The usage store with its analytics (aggregate, series, heatmap, wasteGroups) run by `reader`; writes, `get` and
+ * the planner's look at the stored time span stay on `db`. The SQL is built here either way, so a worker's answers
+ * equal the in-thread ones.
+ */
+export function usageStore(db: Database, reader: SqlReader): UsageStore & UsageAnalytics {
   migrate(db);
   const insertOne = db.prepare<UsageDbRow>(
     `INSERT OR IGNORE INTO tokenhub_usage (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`,
@@ -176,25 +187,17 @@ export function sqliteUsageStore(db: Database): UsageStore & UsageAnalytics {
   });
   const byId = db.prepare<[string], UsageDbRow>(`SELECT ${COLUMNS.join(', ')} FROM tokenhub_usage WHERE id = ?`);
 
-  const bounds = db.prepare<[], { lo: number | null; hi: number | null }>(`SELECT min(time) AS lo, max(time) AS hi FROM tokenhub_usage`);
+  // Two probes of the (time) index, so it stays on the calling thread. Written as two subqueries because SQLite
+  // answers a lone min() or max() from the index but scans every row for `SELECT min(time), max(time)`.
+  const bounds = db.prepare<[], { lo: number | null; hi: number | null }>(
+    `SELECT (SELECT min(time) FROM tokenhub_usage) AS lo, (SELECT max(time) FROM tokenhub_usage) AS hi`,
+  );
   const span = (): [number, number] | null => {
     const b = bounds.get();
     return b === undefined || b.lo === null || b.hi === null ? null : [b.lo, b.hi];
   };
 
-  // Only the filters a query uses go into its WHERE, so the planner can pick the matching index. Statements are
-  // keyed by their text: a query shape is prepared once, on first use, and reused after.
-  const prepared = new Map<string, Statement<Record<string, unknown>, unknown>>();
-  const statement = (sql: string) => {
-    let stmt = prepared.get(sql);
-    if (stmt === undefined) {
-      if (prepared.size >= STATEMENT_CACHE) prepared.delete(prepared.keys().next().value!);
-      stmt = db.prepare<Record<string, unknown>, unknown>(sql);
-      prepared.set(sql, stmt);
-    }
-    return stmt;
-  };
-  const read = <T>(sql: string, params: Record<string, unknown>) => statement(sql).all(params) as T[];
+  const read = <T>(sql: string, params: Record<string, unknown>) => reader.all<T>(sql, params);
   const filter = (q: UsageQuery, t: string, extra: readonly string[] = []) => whereOf(q, t, extra, !useTimeIndex(q, span));
 
   return {
@@ -207,24 +210,25 @@ export function sqliteUsageStore(db: Database): UsageStore & UsageAnalytics {
       return row === undefined ? null : toRecord(row);
     },
 
-    aggregate(q: UsageQuery): UsageAggregate {
+    aggregate(q: UsageQuery): Awaitable<UsageAggregate> {
       const t = localTime(q, span);
       const { where, params } = filter(q, t);
       const totalsOnly = () =>
-        totalsOf(
+        then(
           read<TotalsDbRow>(
             `SELECT count(*) AS all_requests, coalesce(sum(input_tokens), 0) AS all_input_tokens,
                     coalesce(sum(output_tokens), 0) AS all_output_tokens, coalesce(sum(cost), 0) AS all_cost
              FROM tokenhub_usage ${where}`,
             params,
-          )[0],
+          ),
+          (found) => ({ rows: [], totals: totalsOf(found[0]) }),
         );
-      if (q.groupBy === undefined) return { rows: [], totals: totalsOnly() };
+      if (q.groupBy === undefined) return totalsOnly();
 
       // Same cut as the reference's rows.slice(0, limit), for any number it may be given.
       const limit = q.limit ?? DEFAULT_USAGE_LIMIT;
       const sqlLimit = limit < 0 || limit >= Number.MAX_SAFE_INTEGER ? -1 : Math.trunc(limit) || 0;
-      if (sqlLimit === 0) return { rows: [], totals: totalsOnly() };
+      if (sqlLimit === 0) return totalsOnly();
       const g = GROUPS[q.groupBy](t);
       // The window sums run over every group before LIMIT cuts, so each row also carries the totals.
       const found = read<GroupDbRow>(
@@ -241,39 +245,46 @@ export function sqliteUsageStore(db: Database): UsageStore & UsageAnalytics {
          LIMIT @limit`,
         { ...params, limit: sqlLimit },
       );
-      const rows: UsageRow[] = found.slice(0, limit).map((r) => ({ group: r.group, ...sumsOf(r) }));
-      return { rows, totals: totalsOf(found[0]) };
+      return then(found, (rows) => ({
+        rows: rows.slice(0, limit).map((r): UsageRow => ({ group: r.group, ...sumsOf(r) })),
+        totals: totalsOf(rows[0]),
+      }));
     },
 
-    series(q, { bucket, splitBy }): SeriesPoint[] {
+    series(q, { bucket, splitBy }): Awaitable<SeriesPoint[]> {
       const t = localTime(q, span);
       const { where, params } = filter(q, t);
       const split = splitBy === undefined ? 'NULL' : splitBy === 'model' ? `coalesce(model, 'none')` : `coalesce(provider, 'none')`;
-      const label = bucket === 'day' ? dayLabel : hourLabel;
-      return read<SumsDbRow & { b: number; split: string | null }>(
-        `SELECT ${bucket === 'day' ? dayNumber(t) : hourNumber(t)} AS b, ${split} AS split, ${SUMS}
-         FROM tokenhub_usage ${where} GROUP BY b, split ORDER BY b, split`,
+      // Labelled in SQL, as the grouped aggregate does: a worker then hands back finished strings, and the calling
+      // thread is spared a Date per point (13,000 points for 90 days by hour and model).
+      const g = GROUPS[bucket](t);
+      const found = read<SumsDbRow & { label: string; split: string | null }>(
+        `SELECT ${g.label} AS label, split, requests, input_tokens, output_tokens, cost
+         FROM (SELECT ${g.bucket} AS bucket, ${split} AS split, ${SUMS} FROM tokenhub_usage ${where} GROUP BY bucket, split)
+         ORDER BY bucket, split`,
         params,
-      ).map((r) => ({ bucket: label(r.b), split: r.split, ...sumsOf(r) }));
+      );
+      return then(found, (rows) => rows.map((r) => ({ bucket: r.label, split: r.split, ...sumsOf(r) })));
     },
 
-    heatmap(q): HeatCell[] {
+    heatmap(q): Awaitable<HeatCell[]> {
       const t = localTime(q, span);
       const { where, params } = filter(q, t);
-      return read<SumsDbRow & { weekday: number; hour: number }>(
+      const found = read<SumsDbRow & { weekday: number; hour: number }>(
         `SELECT ${weekday(t)} AS weekday, ${hourOfDay(t)} AS hour, ${SUMS}
          FROM tokenhub_usage ${where} GROUP BY weekday, hour ORDER BY weekday, hour`,
         params,
-      ).map((r) => ({ weekday: r.weekday, hour: r.hour, ...sumsOf(r) }));
+      );
+      return then(found, (rows) => rows.map((r) => ({ weekday: r.weekday, hour: r.hour, ...sumsOf(r) })));
     },
 
-    wasteGroups(q, { models } = {}): WasteGroup[] {
+    wasteGroups(q, { models } = {}): Awaitable<WasteGroup[]> {
       const t = localTime(q, span);
       // The model list is one JSON parameter, so lists of any length share a statement.
       const extra = models === undefined ? ['model IS NOT NULL'] : ['model IN (SELECT value FROM json_each(@models))'];
       const { where, params } = filter(q, t, extra);
       if (models !== undefined) params.models = JSON.stringify(models);
-      return read<SumsDbRow & {
+      const found = read<SumsDbRow & {
         model: string; key_id: string; needs_tools: number; needs_images: number; needs_json: number;
         max_context: number; first_time: number; last_time: number;
       }>(
@@ -283,7 +294,8 @@ export function sqliteUsageStore(db: Database): UsageStore & UsageAnalytics {
          GROUP BY model, key_id, needs_tools, needs_images, needs_json
          ORDER BY model, key_id, needs_tools, needs_images, needs_json`,
         params,
-      ).map((r) => ({
+      );
+      return then(found, (rows) => rows.map((r) => ({
         model: r.model,
         keyId: r.key_id,
         needsTools: r.needs_tools === 1,
@@ -293,7 +305,7 @@ export function sqliteUsageStore(db: Database): UsageStore & UsageAnalytics {
         firstTime: r.first_time,
         lastTime: r.last_time,
         ...sumsOf(r),
-      }));
+      })));
     },
   };
 }
