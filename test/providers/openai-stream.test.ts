@@ -7,7 +7,7 @@ const translator = (includeUsage: boolean) => openai({ apiKey: 'sk-test' }).stre
 
 /** What the client must see: the upstream chunk with the public model, and usage only when it asked. */
 function expected(raw: string, includeUsage: boolean): Record<string, unknown> {
-  const chunk = { ...(JSON.parse(raw) as Record<string, unknown>), model: info.model };
+  const chunk: Record<string, unknown> = { ...(JSON.parse(raw) as Record<string, unknown>), model: info.model };
   if (!includeUsage) delete chunk.usage;
   return chunk;
 }
