@@ -5,8 +5,10 @@ import Koa from 'koa';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresKeyStore, postgresStorage, postgresUsageStore, SCHEMA_VERSION, type PostgresStorage } from '../../src/adapters/postgres/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  postgresKeyStore, postgresSpendStore, postgresStorage, postgresUsageStore, SCHEMA_VERSION, type PostgresStorage,
+} from '../../src/adapters/postgres/index.js';
 import { redisSpendStore } from '../../src/adapters/redis/index.js';
 import { createTokenHub } from '../../src/create.js';
 import type { Micros } from '../../src/core/money.js';
@@ -18,6 +20,7 @@ import { spendStoreContract } from '../contracts/spend.contract.js';
 import { usageStoreContract } from '../contracts/usage.contract.js';
 import { usageAnalyticsContract } from '../contracts/usage-analytics.contract.js';
 import { usageRecord } from '../contracts/support.js';
+import { monthsAgo, pruneScenario } from './spend-prune.js';
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -194,5 +197,79 @@ describe('mixed storage: spend in Redis, keys and usage in PostgreSQL', () => {
       if (keys.length > 0) await redis.del(...keys);
       await redis.quit();
     }
+  });
+});
+
+describe('postgres settled reservations pruning', () => {
+  const ids = async () =>
+    (await pool.query<{ request_id: string }>(`SELECT request_id FROM "${SCHEMA}".tokenhub_spend_reservations ORDER BY request_id`)).rows.map((r) => r.request_id);
+  const hold = (requestId: string, month: string): Reservation => ({ requestId, keyId: 'key_t', month, amount: m(10) });
+  const settled = async (requestId: string, month: string) => {
+    await storage.spend.reserve(hold(requestId, month), null);
+    await storage.spend.settle(hold(requestId, month), m(5));
+  };
+
+  it('keeps open reservations and those of this and the previous month, deletes older settled ones, moves no ledger', async () => {
+    const { spend } = await emptied();
+    await pruneScenario({ store: spend, reservationIds: ids });
+  });
+
+  it('prunes when a store is built, then on its timer; pruneIntervalMs 0 does neither', async () => {
+    await emptied();
+    await settled('old', monthsAgo(2));
+    await settled('recent', monthsAgo(1));
+
+    const off = postgresSpendStore({ pool }, { schema: SCHEMA, pruneIntervalMs: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await ids()).toEqual(['old', 'recent']);
+    await off.close();
+
+    // An hour between runs: what goes now goes because the store was built.
+    const built = postgresSpendStore({ pool }, { schema: SCHEMA, pruneIntervalMs: 3_600_000 });
+    await vi.waitFor(async () => expect(await ids()).toEqual(['recent']));
+    await built.close();
+
+    const timed = postgresSpendStore({ pool }, { schema: SCHEMA, pruneIntervalMs: 100 });
+    try {
+      await vi.waitFor(async () => expect(await ids()).toEqual(['recent'])); // its first run is over
+      await settled('older', monthsAgo(3));
+      expect(await ids()).toEqual(['older', 'recent']);
+      await vi.waitFor(async () => expect(await ids()).toEqual(['recent']), { timeout: 2_000 });
+      expect(await storage.spend.ledger('key_t', monthsAgo(3))).toEqual({ spent: 5, reserved: 0 });
+    } finally {
+      await timed.close();
+    }
+    expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]); // the host pool stays open
+  });
+
+  it('two instances pruning a backlog of several batches at once delete each row once, and leave open ones', async () => {
+    await emptied();
+    await pool.query(`INSERT INTO "${SCHEMA}".tokenhub_spend_ledger (key_id, month, spent, reserved) VALUES ('key_b', '2020-01', 250000, 7)`);
+    await pool.query(`
+      INSERT INTO "${SCHEMA}".tokenhub_spend_reservations (request_id, key_id, month, amount, settled, actual)
+      SELECT 'b' || x, 'key_b', '2020-01', 10, true, 10 FROM generate_series(1, 25000) x`);
+    await pool.query(`INSERT INTO "${SCHEMA}".tokenhub_spend_reservations (request_id, key_id, month, amount) VALUES ('b-open', 'key_b', '2020-01', 7)`);
+    const other = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+    try {
+      const a = postgresSpendStore({ pool }, { schema: SCHEMA, pruneIntervalMs: 0 });
+      const b = postgresSpendStore({ pool: other }, { schema: SCHEMA, pruneIntervalMs: 0 });
+      const counts = await Promise.all([a.prune(), b.prune()]);
+      expect(counts[0] + counts[1]).toBe(25_000);
+      expect(await ids()).toEqual(['b-open']);
+      expect(await a.ledger('key_b', '2020-01')).toEqual({ spent: 250_000, reserved: 7 });
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('finds old settled months through a partial index', async () => {
+    const res = await pool.query<{ indexdef: string }>(
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tokenhub_spend_reservations'`, [SCHEMA]);
+    expect(res.rows.map((r) => r.indexdef.slice(r.indexdef.indexOf(' USING ')))).toContain(' USING btree (month) WHERE settled');
+  });
+
+  it('rejects a pruneIntervalMs that is not a whole, non-negative number when built', () => {
+    expect(() => postgresStorage({ pool }, { schema: SCHEMA, pruneIntervalMs: -1 })).toThrow(/pruneIntervalMs/);
+    expect(() => postgresSpendStore({ pool }, { schema: SCHEMA, pruneIntervalMs: 0.5 })).toThrow(/pruneIntervalMs/);
   });
 });

@@ -15,6 +15,11 @@ export interface PostgresOptions {
   schema?: string;
   /** Prepended to every table name, so several apps can share a schema. Default `'tokenhub_'`. */
   tablePrefix?: string;
+  /**
+   * Milliseconds between two prunes of settled spend reservations of months before the previous one (one also
+   * starts when the spend store is built); 0 never prunes. Default 6 hours. The timer is unref'd.
+   */
+  pruneIntervalMs?: number;
 }
 
 /** Quoted, schema-qualified table names. */
@@ -131,6 +136,15 @@ const MIGRATIONS: Migration[] = [
       CREATE STATISTICS ${name('usage_day')} ON (${DAY_BUCKET}) FROM ${t.usage};
       CREATE STATISTICS ${name('usage_hour')} ON (${HOUR_BUCKET}) FROM ${t.usage};
       CREATE STATISTICS ${name('usage_hour_of_day')} ON (${HOUR_OF_DAY_BUCKET}) FROM ${t.usage};
+    `,
+  },
+  {
+    version: 3,
+    name: 'index on settled reservation months, for pruning',
+    // Partial: a reservation enters it only when settled, so reserving pays nothing for it, and pruning reads
+    // the old settled months without walking the open reservations.
+    sql: (t) => `
+      CREATE INDEX ON ${t.reservations} (month) WHERE settled;
     `,
   },
 ];

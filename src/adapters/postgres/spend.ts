@@ -1,7 +1,30 @@
 // PostgreSQL spend store: a ledger row per key and month, a row per reservation; each change is one statement.
 import type { Micros } from '../../core/money.js';
+import { monthOf } from '../../core/month.js';
 import type { MonthLedger, SpendStore } from '../../ports/spend.js';
 import { checkMicros, type PgContext } from './schema.js';
+
+/** Default time between two prunes of settled reservations: 6 hours. */
+export const DEFAULT_PRUNE_INTERVAL_MS = 6 * 3_600_000;
+/** Settled reservations deleted per statement, so one prune never holds a month of row locks in one transaction. */
+const PRUNE_BATCH = 10_000;
+
+/** The oldest month whose settled reservations are kept: the calendar month (UTC) before the one of `now`. */
+export function pruneCutoff(now: number): string {
+  const d = new Date(now);
+  return monthOf(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1));
+}
+
+/** The PostgreSQL spend store, plus its housekeeping. */
+export interface PostgresSpendStore extends SpendStore {
+  /**
+   * Deletes settled reservations of months before the previous calendar month (UTC) of `now` (default: the
+   * current time); resolves to how many. Open reservations and the month ledgers are never touched.
+   */
+  prune(now?: number): Promise<number>;
+  /** Stops the prune timer and a prune it started (the pool is left as it is; `prune()` can still be called). */
+  close(): Promise<void>;
+}
 
 interface LedgerRow {
   ok: boolean;
@@ -15,7 +38,15 @@ const view = (r: { spent: string | null; reserved: string | null } | undefined):
   reserved: Number(r?.reserved ?? 0) as Micros,
 });
 
-export function pgSpendStore(c: PgContext): SpendStore {
+/**
+ * Settled reservations make a repeated settle a no-op; they are kept for the current and the previous month, and
+ * older ones are pruned when the store is built and then every `pruneIntervalMs` (default 6 h; 0 never). A settle
+ * for a pruned request id changes nothing and reports `settled: false`, as for an id never reserved.
+ */
+export function pgSpendStore(c: PgContext, { pruneIntervalMs = DEFAULT_PRUNE_INTERVAL_MS }: { pruneIntervalMs?: number } = {}): PostgresSpendStore {
+  if (!Number.isSafeInteger(pruneIntervalMs) || pruneIntervalMs < 0) {
+    throw new TypeError(`pruneIntervalMs must be a non-negative integer of milliseconds, got ${pruneIntervalMs}`);
+  }
   const { pool, t } = c;
 
   // The month row is created and reserved against in one upsert: ON CONFLICT DO UPDATE locks the existing row
@@ -60,7 +91,39 @@ export function pgSpendStore(c: PgContext): SpendStore {
     UNION ALL
     SELECT false, spent, reserved FROM ${t.ledger} WHERE key_id = $3 AND month = $4 AND NOT EXISTS (SELECT 1 FROM s)`;
 
+  // Walks the partial index of migration 3. SKIP LOCKED: instances pruning at the same moment share the work
+  // instead of queueing on each other's rows.
+  const pruneSql = `
+    DELETE FROM ${t.reservations} WHERE request_id IN (
+      SELECT request_id FROM ${t.reservations} WHERE settled AND month < $1 LIMIT ${PRUNE_BATCH} FOR UPDATE SKIP LOCKED)`;
+  /** Batch after batch until one comes back short, or `stop()` says the store was closed. */
+  async function prune(now = Date.now(), stop = () => false): Promise<number> {
+    const cutoff = pruneCutoff(now);
+    await c.ready();
+    let deleted = 0;
+    while (!stop()) {
+      const n = (await pool.query(pruneSql, [cutoff])).rowCount ?? 0;
+      deleted += n;
+      if (n < PRUNE_BATCH) break;
+    }
+    return deleted;
+  }
+
+  let stopped = false;
+  let running: Promise<unknown> | undefined;
+  const housekeeping = () => {
+    // An unreachable database only postpones pruning to the next run; requests report their own failures.
+    running ??= prune(Date.now(), () => stopped).catch(() => {}).finally(() => (running = undefined));
+  };
+  const timer = pruneIntervalMs > 0 ? setInterval(housekeeping, pruneIntervalMs).unref() : undefined;
+  if (timer !== undefined) housekeeping();
+
   return {
+    prune: (now) => prune(now),
+    async close() {
+      stopped = true;
+      clearInterval(timer);
+    },
     async reserve(r, limit) {
       const amount = checkMicros('amount', r.amount);
       const cap = limit === null ? null : checkMicros('limit', limit);

@@ -41,7 +41,7 @@ export interface SqliteSpendStore extends SpendStore {
    * and the month ledgers are never touched.
    */
   prune(now?: number): Promise<number>;
-  /** Stops the prune timer; the Database stays open (it is the caller's). */
+  /** Stops the prune timer and a prune it started; the Database stays open (it is the caller's). */
   close(): void;
 }
 
@@ -100,12 +100,12 @@ export function sqliteSpendStore(db: Database, { pruneIntervalMs = DEFAULT_PRUNE
     `DELETE FROM tokenhub_reservations WHERE request_id IN (
        SELECT request_id FROM tokenhub_reservations WHERE settled = 1 AND month < ? LIMIT ${PRUNE_BATCH})`,
   );
-  let stopped = false;
-  async function prune(now = Date.now()): Promise<number> {
+  /** Batch after batch until one comes back short, or `stop()` says the store was closed. */
+  async function prune(now = Date.now(), stop = () => false): Promise<number> {
     const cutoff = pruneCutoff(now);
     let deleted = 0;
     for (;;) {
-      if (stopped || !db.open) return deleted;
+      if (stop() || !db.open) return deleted;
       const n = pruneBatch.run(cutoff).changes;
       deleted += n;
       if (n < PRUNE_BATCH) return deleted;
@@ -114,11 +114,12 @@ export function sqliteSpendStore(db: Database, { pruneIntervalMs = DEFAULT_PRUNE
     }
   }
 
+  let stopped = false;
   let running: Promise<unknown> | undefined;
   const housekeeping = () => {
     if (stopped || !db.open) return void clearInterval(timer);
     // A busy file (another process writing for longer than the busy timeout) only postpones pruning to the next run.
-    running ??= prune().catch(() => {}).finally(() => (running = undefined));
+    running ??= prune(Date.now(), () => stopped).catch(() => {}).finally(() => (running = undefined));
   };
   const timer = pruneIntervalMs > 0 ? setInterval(housekeeping, pruneIntervalMs).unref() : undefined;
   if (timer !== undefined) housekeeping();
@@ -127,7 +128,7 @@ export function sqliteSpendStore(db: Database, { pruneIntervalMs = DEFAULT_PRUNE
     reserve: (r, limit) => reserve.immediate(r, limit),
     settle: (r, actual) => settle.immediate(r, actual),
     ledger: (keyId, month) => view(read.get(keyId, month)),
-    prune,
+    prune: (now) => prune(now),
     close() {
       stopped = true;
       clearInterval(timer);
