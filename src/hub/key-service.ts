@@ -38,12 +38,12 @@ export class KeyService {
     let record = this.cache?.get(hash);
     if (record === undefined) {
       const found = await this.store.findByHash(hash);
-      if (found === null) throw invalidApiKey();
+      // The store looked the hash up by index; confirm it in constant time before trusting the match.
+      // A cached record needs no second look: the cache is keyed by this very hash.
+      if (found === null || !hashesEqual(found.hash, hash)) throw invalidApiKey();
       record = found;
       this.cache?.set(hash, record);
     }
-    // The store looked the hash up by index; confirm it in constant time before trusting the match.
-    if (!hashesEqual(record.hash, hash)) throw invalidApiKey();
     if (record.revokedAt !== null) throw invalidApiKey('This API key has been revoked.');
     if (record.disabled) throw invalidApiKey('This API key is disabled.');
     return record;
