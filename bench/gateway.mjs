@@ -56,7 +56,9 @@ let stopping = false;
 process.on('message', (m) => {
   if (m?.type === 'gc') {
     globalThis.gc?.();
-    process.send?.({ type: 'gc-done' });
+    // The JS heap after a full collection: what the gateway still holds, apart from what the allocator keeps.
+    const { heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
+    process.send?.({ type: 'gc-done', heapUsed, heapTotal, external, arrayBuffers });
   } else if (m?.type === 'stop' && !stopping) {
     stopping = true;
     // A clean exit, so --cpu-prof writes its profile and usage is flushed as on SIGTERM.

@@ -232,28 +232,41 @@ async function sanityCheck(t) {
 
 /** RSS of the gateway before, during and after waves of slow concurrent streams. */
 async function memoryScenario(target, phase) {
-  const settledRss = async () => {
+  const settled = async () => {
     // Two full collections a moment apart: what is still resident then is what the gateway keeps.
     await ask(gateway.child, { type: 'gc' }, 'gc-done', 10_000);
     await sleep(300);
-    await ask(gateway.child, { type: 'gc' }, 'gc-done', 10_000);
+    const heap = await ask(gateway.child, { type: 'gc' }, 'gc-done', 10_000);
     await sleep(200);
-    return rssKb(target.pid);
+    const kb = (b) => Math.round(b / 1024);
+    return { rssKb: rssKb(target.pid), heapUsedKb: kb(heap.heapUsed), heapTotalKb: kb(heap.heapTotal), externalKb: kb(heap.external), arrayBuffersKb: kb(heap.arrayBuffers) };
   };
   console.log(`  memory: ${config.streams} concurrent slow streams × ${config.memoryWaves} waves`);
-  const before = await settledRss();
+  const before = await settled();
   const waves = [];
   for (let w = 1; w <= config.memoryWaves; w++) {
     const r = await phase(target, { body: bodies.slow, stream: true, connections: config.streams, oneShot: true });
     // Upstream keep-alive sockets idle out after the stand-in's 5 s; wait for them before measuring "after".
     await sleep(6_000);
-    const after = await settledRss();
-    waves.push({ completed: r.requests, errors: r.errors, firstError: r.firstError, seconds: r.seconds, duringPeakKb: r.peakRssKb, afterKb: after, series: r.rssSeries });
-    console.log(`  memory wave ${w}: ${r.requests}/${config.streams} streams in ${fmt(r.seconds, 1)} s, RSS before ${mb(before)} MB, during ${mb(r.peakRssKb)} MB, after ${mb(after)} MB` +
+    const after = await settled();
+    waves.push({ completed: r.requests, errors: r.errors, firstError: r.firstError, seconds: r.seconds, duringPeakKb: r.peakRssKb, after, series: r.rssSeries });
+    console.log(`  memory wave ${w}: ${r.requests}/${config.streams} streams in ${fmt(r.seconds, 1)} s; RSS before ${mb(before.rssKb)} MB, ` +
+      `during ${mb(r.peakRssKb)} MB, after ${mb(after.rssKb)} MB; JS heap after GC ${mb(before.heapUsedKb)} -> ${mb(after.heapUsedKb)} MB` +
       `${r.errors ? `  ERRORS ${r.errors} (${r.firstError})` : ''}`);
   }
-  const after = waves.at(-1).afterKb;
-  return { streams: config.streams, beforeKb: before, duringPeakKb: Math.max(...waves.map((w) => w.duringPeakKb ?? 0)), afterKb: after, growth: after / before - 1, waves };
+  const after = waves.at(-1).after;
+  return {
+    streams: config.streams,
+    beforeKb: before.rssKb,
+    duringPeakKb: Math.max(...waves.map((w) => w.duringPeakKb ?? 0)),
+    afterKb: after.rssKb,
+    growth: after.rssKb / before.rssKb - 1,
+    heapBeforeKb: before.heapUsedKb,
+    heapAfterKb: after.heapUsedKb,
+    /** Settled figures before the first wave: RSS, JS heap used/total, external, array buffers (KiB). */
+    before,
+    waves,
+  };
 }
 
 // ---- report ---------------------------------------------------------------------------------
@@ -335,7 +348,8 @@ function printReport(report, scenarios) {
   printTable(rows);
   if (report.memory !== null) {
     const mm = report.memory;
-    console.log(`\nmemory, ${mm.streams} concurrent slow streams: tokenhub RSS before ${mb(mm.beforeKb)} MB, during ${mb(mm.duringPeakKb)} MB (peak), after ${mb(mm.afterKb)} MB (${fmt(mm.growth * 100, 1)}%)`);
+    console.log(`\nmemory, ${mm.streams} concurrent slow streams × ${mm.waves.length} waves: tokenhub RSS before ${mb(mm.beforeKb)} MB, during ${mb(mm.duringPeakKb)} MB (peak), ` +
+      `after ${mb(mm.afterKb)} MB (${fmt(mm.growth * 100, 1)}%); JS heap after GC ${mb(mm.heapBeforeKb)} -> ${mb(mm.heapAfterKb)} MB`);
   }
   console.log(`usage records: ${report.usageCheck.recorded} recorded for ${report.usageCheck.sent} requests served`);
   console.log('\ntargets');
