@@ -37,6 +37,6 @@ export type { Provider, StreamTranslator, UpstreamRequest, ChatCompletion, Excha
 export { undiciTransport, type Transport, type TransportTimeouts } from './transport/undici.js';
 
 export { memoryStorage, memoryKeyStore, memorySpendStore, memoryUsageStore } from './adapters/memory/index.js';
-export { sqliteStorage, sqliteKeyStore, sqliteSpendStore, sqliteUsageStore } from './adapters/sqlite/index.js';
+export { sqliteStorage, sqliteKeyStore, sqliteSpendStore, sqliteUsageStore, type SqliteStorage, type SqliteStorageOptions, type SqliteSpendOptions, type SqliteSpendStore } from './adapters/sqlite/index.js';
 export { redisSpendStore, type RedisSpendStore, type RedisSpendOptions, type RedisConnection } from './adapters/redis/index.js';
-export { postgresStorage, postgresKeyStore, postgresSpendStore, postgresUsageStore, type PostgresStorage, type PostgresHandle, type PostgresConnection, type PostgresOptions } from './adapters/postgres/index.js';
+export { postgresStorage, postgresKeyStore, postgresSpendStore, postgresUsageStore, type PostgresStorage, type PostgresHandle, type PostgresSpendStore, type PostgresConnection, type PostgresOptions } from './adapters/postgres/index.js';
