@@ -217,7 +217,7 @@ export class TokenHub {
       let observed = null;
       let ttfb: number | null = null;
       let errorCode = end.error?.code ?? null;
-      let status = end.status;
+      const status = end.status;
       if (f?.kind === 'json') observed = { reported: f.usage, outputBytes: 0, completed: true };
       else if (f?.kind === 'stream') {
         const o = await f.outcome;
