@@ -76,8 +76,8 @@ export function forwardToProvider(hub: TokenHub): HubMiddleware {
       ctx.status = 200;
       ctx.set(SSE_HEADERS);
       ctx.respond = false;
+      // Not flushed here: writeFrames sends them with the first frame, one write instead of two.
       ctx.res.writeHead(200, ctx.response.headers as OutgoingHttpHeaders);
-      ctx.res.flushHeaders();
       void writeFrames(f.frames, ctx.res);
     }
     await next();
