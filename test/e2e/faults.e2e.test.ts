@@ -138,3 +138,44 @@ describe('clients that leave', () => {
     expect(text).not.toContain('[DONE]');
   });
 });
+
+describe('host middleware that fails after the stream started', () => {
+  it('still settles the reservation once and records the request', async () => {
+    const Koa = (await import('koa')).default;
+    const { listen } = await import('../support/http.js');
+    const hub = gw.hub;
+    const app = new Koa();
+    app.silent = true;
+    app.use(hub.errorHandler());
+    app.use(hub.recordUsage());
+    app.use(hub.authKey());
+    app.use(hub.resolveStrategy());
+    app.use(hub.spendCap());
+    app.use(hub.forwardToProvider());
+    app.use(async () => {
+      throw new Error('host bug after forwarding');
+    });
+    const server = await listen(app.callback());
+    try {
+      const { id, key } = await gw.createKey({ monthlyLimitUsd: 1 });
+      primary.state.chunkDelayMs = 30;
+      const res = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...economy, stream: true }),
+      });
+      await res.text().catch(() => '');
+      const month = new Date().toISOString().slice(0, 7);
+      let ledger = await gw.hub.engine.storage.spend.ledger(id, month);
+      for (let i = 0; i < 50 && ledger.reserved !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        ledger = await gw.hub.engine.storage.spend.ledger(id, month);
+      }
+      expect(ledger.reserved).toBe(0);
+      await gw.hub.engine.flushUsage();
+      expect((await gw.hub.engine.storage.usage.aggregate({ keyId: id })).totals.requests).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+});
