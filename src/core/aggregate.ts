@@ -35,8 +35,10 @@ export function sortRows(rows: UsageRow[], sort: UsageSort = 'cost_desc', group?
   return rows.sort(cmp[sort]);
 }
 
-const zero = (): UsageTotals => ({ requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 as Micros });
-const add = (t: UsageTotals, r: UsageRecord) => {
+/** Totals of no records. */
+export const zero = (): UsageTotals => ({ requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 as Micros });
+/** Adds one record to running totals, in place. */
+export const add = (t: UsageTotals, r: UsageRecord) => {
   t.requests += 1;
   t.inputTokens += r.inputTokens;
   t.outputTokens += r.outputTokens;

@@ -1,12 +1,11 @@
 // Dashboard analytics over records in memory (the reference the SQL adapters must agree with), and time-zone arithmetic.
-import type { Micros } from './money.js';
+import { add, zero } from './aggregate.js';
 import type {
   HeatCell,
   SeriesOptions,
   SeriesPoint,
   UsageQuery,
   UsageRecord,
-  UsageTotals,
   WasteGroup,
   WasteGroupOptions,
 } from '../ports/usage.js';
@@ -130,13 +129,6 @@ export function recordMatches(r: UsageRecord, q: UsageQuery): boolean {
   return w === null || inHourWindow(hourOf(localMs(r.time, q.tz)), w);
 }
 
-const zero = (): UsageTotals => ({ requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 as Micros });
-const add = (t: UsageTotals, r: UsageRecord) => {
-  t.requests += 1;
-  t.inputTokens += r.inputTokens;
-  t.outputTokens += r.outputTokens;
-  t.cost = (t.cost + r.cost) as Micros;
-};
 const cmp = (a: string | number | boolean, b: string | number | boolean) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Reference of `UsageAnalytics.series`. */

@@ -1,7 +1,6 @@
 // The five stages as Express handlers; each only translates between Express and the hub engine.
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { abortOnClose, endFailed, endSucceeded, errorReply, headerOf, identify, requestBody } from '../hub/binding.js';
-import type { TokenHub } from '../hub/index.js';
 import type { KeyRecord } from '../ports/keys.js';
 import type { Awaitable } from '../ports/awaitable.js';
 import { SSE_HEADERS } from '../stream/sse.js';

@@ -1,7 +1,7 @@
 // The dashboard's admin API over HTTP (supertest): usage filters and groupings, cost trend, heatmap, waste, keys vs caps, the page itself.
 import Koa from 'koa';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createTokenHub, memoryStorage, staticPricing, type HubOptions, type TokenHubInstance } from '../../src/index.js';
 import type { Micros } from '../../src/core/money.js';
 import type { UsageRecord } from '../../src/ports/usage.js';
