@@ -1,22 +1,10 @@
 // Spend caps end to end: the boundary, the 429 the SDKs do not retry, concurrency, revocation.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
-import { defaultPricing, openai, parseChatRequest, requestFeatures, worstCaseCost } from '../../src/index.js';
-import { startOpenAIStandin, type OpenAIStandin } from '../support/openai-standin.js';
-import { startGateway, type TestGateway } from '../support/gateway.js';
+import { defaultPricing, parseChatRequest, requestFeatures, worstCaseCost } from '../../src/index.js';
+import { useOpenAIGateway } from '../support/gateway.js';
 
-let upstream: OpenAIStandin;
-let gw: TestGateway;
-
-beforeAll(async () => {
-  upstream = await startOpenAIStandin();
-  gw = await startGateway({ providers: [openai({ apiKey: upstream.apiKey, baseURL: upstream.baseURL })] });
-});
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
-afterEach(() => upstream.reset());
+const fixture = useOpenAIGateway();
 
 const body = {
   model: 'openai/gpt-4o-mini',
@@ -30,13 +18,13 @@ const actual = 8;
 
 describe('spend caps', () => {
   it('admits a request whose worst case exactly fills the cap, then refuses the next with the SPEC 429 and no upstream call', async () => {
-    const { id, key } = await gw.createKey({ monthlyLimitUsd: reservation / 1e6 });
-    const client = gw.client(key);
+    const { id, key } = await fixture.gw.createKey({ monthlyLimitUsd: reservation / 1e6 });
+    const client = fixture.gw.client(key);
     const first = await client.chat.completions.create(body).withResponse();
     expect(first.response.headers.get('x-inferoute-spend-remaining-usd')).toBe(((reservation - actual) / 1e6).toFixed(6));
-    expect(upstream.state.requests).toHaveLength(1);
+    expect(fixture.upstream.state.requests).toHaveLength(1);
 
-    const res = await fetch(`${gw.baseURL}/chat/completions`, {
+    const res = await fetch(`${fixture.gw.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -46,32 +34,32 @@ describe('spend caps', () => {
     const err = (await res.json()) as { error: Record<string, unknown> };
     expect(err.error).toMatchObject({ type: 'insufficient_quota', code: 'spend_limit_exceeded', param: null });
     expect(String(err.error.message)).toMatch(/Monthly spend limit/);
-    expect(upstream.state.requests).toHaveLength(1);
+    expect(fixture.upstream.state.requests).toHaveLength(1);
 
-    const keys = await gw.admin('GET', '/admin/keys');
+    const keys = await fixture.gw.admin('GET', '/admin/keys');
     const row = keys.body.data.find((k: { id: string }) => k.id === id);
     expect(row).toMatchObject({ monthlyLimitUsd: reservation / 1e6, monthSpendUsd: actual / 1e6, disabled: false });
     expect(JSON.stringify(keys.body)).not.toContain(key);
   });
 
   it('is not retried by the official SDK (x-should-retry: false) and raises RateLimitError once', async () => {
-    const { id, key } = await gw.createKey({ monthlyLimitUsd: 0 });
-    const client = gw.client(key, { maxRetries: 3 });
+    const { id, key } = await fixture.gw.createKey({ monthlyLimitUsd: 0 });
+    const client = fixture.gw.client(key, { maxRetries: 3 });
     const err = await client.chat.completions.create(body).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect((err as InstanceType<typeof OpenAI.RateLimitError>).code).toBe('spend_limit_exceeded');
-    const usage = await gw.admin('GET', `/admin/usage?keyId=${id}`);
+    const usage = await fixture.gw.admin('GET', `/admin/usage?keyId=${id}`);
     expect(usage.body.totals.requests).toBe(1); // one attempt reached the gateway, not four
-    expect(upstream.state.requests).toHaveLength(0);
+    expect(fixture.upstream.state.requests).toHaveLength(0);
   });
 
   it('never settles above the cap under 60 concurrent requests', async () => {
     const limit = reservation * 10 + Math.floor(reservation / 2);
-    const { id, key } = await gw.createKey({ monthlyLimitUsd: limit / 1e6 });
-    upstream.state.delayMs = 30;
+    const { id, key } = await fixture.gw.createKey({ monthlyLimitUsd: limit / 1e6 });
+    fixture.upstream.state.delayMs = 30;
     const results = await Promise.all(
       Array.from({ length: 60 }, () =>
-        fetch(`${gw.baseURL}/chat/completions`, {
+        fetch(`${fixture.gw.baseURL}/chat/completions`, {
           method: 'POST',
           headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
           body: JSON.stringify(body),
@@ -84,38 +72,38 @@ describe('spend caps', () => {
     // At most 10 worst cases fit at once, so at least 10 are admitted and many are refused.
     expect(admitted).toBeGreaterThanOrEqual(10);
     expect(refused).toBeGreaterThan(0);
-    expect(upstream.state.requests).toHaveLength(admitted);
-    const ledger = await gw.hub.engine.storage.spend.ledger(id, new Date().toISOString().slice(0, 7));
+    expect(fixture.upstream.state.requests).toHaveLength(admitted);
+    const ledger = await fixture.gw.hub.engine.storage.spend.ledger(id, new Date().toISOString().slice(0, 7));
     expect(ledger).toEqual({ spent: admitted * actual, reserved: 0 });
     expect(ledger.spent).toBeLessThanOrEqual(limit);
-    const usage = await gw.admin('GET', `/admin/usage?keyId=${id}&groupBy=model`);
+    const usage = await fixture.gw.admin('GET', `/admin/usage?keyId=${id}&groupBy=model`);
     expect(usage.body.totals.requests).toBe(60);
     expect(usage.body.rows[0]).toMatchObject({ group: 'openai/gpt-4o-mini', requests: 60, costUsd: (admitted * actual) / 1e6 });
   });
 
   it('refuses a revoked key at once, and a disabled one until it is enabled again', async () => {
-    const { id, key } = await gw.createKey();
-    const client = gw.client(key);
+    const { id, key } = await fixture.gw.createKey();
+    const client = fixture.gw.client(key);
     await client.chat.completions.create(body); // warms the key cache
-    expect((await gw.admin('PATCH', `/admin/keys/${id}`, { disabled: true })).status).toBe(200);
+    expect((await fixture.gw.admin('PATCH', `/admin/keys/${id}`, { disabled: true })).status).toBe(200);
     await expect(client.chat.completions.create(body)).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
-    expect((await gw.admin('PATCH', `/admin/keys/${id}`, { disabled: false })).status).toBe(200);
+    expect((await fixture.gw.admin('PATCH', `/admin/keys/${id}`, { disabled: false })).status).toBe(200);
     await client.chat.completions.create(body);
-    expect((await gw.admin('DELETE', `/admin/keys/${id}`)).status).toBe(200);
+    expect((await fixture.gw.admin('DELETE', `/admin/keys/${id}`)).status).toBe(200);
     const err = await client.chat.completions.create(body).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((err as InstanceType<typeof OpenAI.AuthenticationError>).code).toBe('invalid_api_key');
-    expect((await gw.admin('GET', `/admin/keys/${id}`)).status).toBe(404);
+    expect((await fixture.gw.admin('GET', `/admin/keys/${id}`)).status).toBe(404);
   });
 
   it('raises and clears a cap through the admin API and shows it in the headers', async () => {
-    const { id, key } = await gw.createKey({ monthlyLimitUsd: 0 });
-    const client = gw.client(key);
+    const { id, key } = await fixture.gw.createKey({ monthlyLimitUsd: 0 });
+    const client = fixture.gw.client(key);
     await expect(client.chat.completions.create(body)).rejects.toBeInstanceOf(OpenAI.RateLimitError);
-    await gw.admin('PATCH', `/admin/keys/${id}`, { monthlyLimitUsd: 2.5 });
+    await fixture.gw.admin('PATCH', `/admin/keys/${id}`, { monthlyLimitUsd: 2.5 });
     const ok = await client.chat.completions.create(body).withResponse();
     expect(ok.response.headers.get('x-inferoute-spend-limit-usd')).toBe('2.500000');
-    await gw.admin('PATCH', `/admin/keys/${id}`, { monthlyLimitUsd: null });
+    await fixture.gw.admin('PATCH', `/admin/keys/${id}`, { monthlyLimitUsd: null });
     const uncapped = await client.chat.completions.create(body).withResponse();
     expect(uncapped.response.headers.get('x-inferoute-spend-limit-usd')).toBeNull();
   });

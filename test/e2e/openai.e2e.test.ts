@@ -1,29 +1,17 @@
 // End to end through the five stages with the official OpenAI SDK against a local OpenAI stand-in.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
-import { openai } from '../../src/index.js';
-import { startOpenAIStandin, DEFAULT_REPLY, type OpenAIStandin } from '../support/openai-standin.js';
-import { startGateway, type TestGateway } from '../support/gateway.js';
+import { DEFAULT_REPLY } from '../support/openai-standin.js';
+import { useOpenAIGateway, type TestGateway } from '../support/gateway.js';
 
-let upstream: OpenAIStandin;
-let gw: TestGateway;
-
-beforeAll(async () => {
-  upstream = await startOpenAIStandin();
-  gw = await startGateway({ providers: [openai({ apiKey: upstream.apiKey, baseURL: upstream.baseURL })] });
-});
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
-afterEach(() => upstream.reset());
+const fixture = useOpenAIGateway();
 
 const ask = [{ role: 'user' as const, content: 'Classify this email as spam or not spam: "You won a prize!"' }];
 
 describe('JSON completions', () => {
   it('answers a named model with the SPEC headers, exact cost and the served model in the body', async () => {
-    const { key } = await gw.createKey({ monthlyLimitUsd: 50 });
-    const { data, response } = await gw.client(key).chat.completions.create({ model: 'openai/gpt-4o-mini', messages: ask }).withResponse();
+    const { key } = await fixture.gw.createKey({ monthlyLimitUsd: 50 });
+    const { data, response } = await fixture.gw.client(key).chat.completions.create({ model: 'openai/gpt-4o-mini', messages: ask }).withResponse();
     expect(data.choices[0]!.message.content).toBe(DEFAULT_REPLY);
     expect(data.model).toBe('openai/gpt-4o-mini');
     expect(data.usage).toMatchObject({ prompt_tokens: 12, completion_tokens: 9 });
@@ -37,15 +25,15 @@ describe('JSON completions', () => {
     expect(h.get('x-inferoute-spend-limit-usd')).toBe('50.000000');
     expect(h.get('x-inferoute-spend-remaining-usd')).toBe('49.999992');
     // The upstream saw its own model id, our provider key, and none of the client's credentials.
-    const sent = upstream.state.requests[0]!;
+    const sent = fixture.upstream.state.requests[0]!;
     expect(sent.body.model).toBe('gpt-4o-mini');
-    expect(sent.headers.authorization).toBe(`Bearer ${upstream.apiKey}`);
+    expect(sent.headers.authorization).toBe(`Bearer ${fixture.upstream.apiKey}`);
     expect(JSON.stringify(sent.headers)).not.toContain(key);
   });
 
   it('routes "economy" and "auto" + X-Inferoute-Strategy: cost to the cheapest configured model', async () => {
-    const { key } = await gw.createKey();
-    const client = gw.client(key);
+    const { key } = await fixture.gw.createKey();
+    const client = fixture.gw.client(key);
     const a = await client.chat.completions.create({ model: 'economy', messages: ask }).withResponse();
     expect(a.response.headers.get('x-inferoute-model')).toBe('openai/gpt-4o-mini');
     expect(a.response.headers.get('x-inferoute-strategy')).toBe('cost');
@@ -62,26 +50,26 @@ describe('JSON completions', () => {
   });
 
   it('passes unknown fields through to an OpenAI-compatible upstream and keeps tools', async () => {
-    const { key } = await gw.createKey();
-    upstream.state.reply.toolCalls = [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }];
-    const res = await gw.client(key).chat.completions.create({
+    const { key } = await fixture.gw.createKey();
+    fixture.upstream.state.reply.toolCalls = [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }];
+    const res = await fixture.gw.client(key).chat.completions.create({
       model: 'openai/gpt-4o',
       messages: ask,
       tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
       tool_choice: 'auto',
-      // A vendor field neither the schema nor the SDK knows must still reach an OpenAI-compatible upstream.
+      // A vendor field neither the schema nor the SDK knows must still reach an OpenAI-compatible fixture.upstream.
       ...({ vendor_option: { priority: 'low' } } as object),
     });
     expect(res.choices[0]!.finish_reason).toBe('tool_calls');
     expect(res.choices[0]!.message.tool_calls![0]).toMatchObject({ id: 'call_1', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } });
-    expect(upstream.state.requests[0]!.body).toMatchObject({ vendor_option: { priority: 'low' }, tool_choice: 'auto', model: 'gpt-4o' });
+    expect(fixture.upstream.state.requests[0]!.body).toMatchObject({ vendor_option: { priority: 'low' }, tool_choice: 'auto', model: 'gpt-4o' });
   });
 });
 
 describe('streaming', () => {
   it('streams the upstream text as it comes, hides the usage chunk the client did not ask for, and bills exactly', async () => {
-    const { id, key } = await gw.createKey({ monthlyLimitUsd: 1 });
-    const { data: stream, response } = await gw.client(key).chat.completions
+    const { id, key } = await fixture.gw.createKey({ monthlyLimitUsd: 1 });
+    const { data: stream, response } = await fixture.gw.client(key).chat.completions
       .create({ model: 'openai/gpt-4o-mini', messages: ask, stream: true })
       .withResponse();
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -96,14 +84,14 @@ describe('streaming', () => {
     }
     expect(text).toBe(DEFAULT_REPLY);
     expect(chunks).toBe(6); // role, 4 content pieces, finish — no usage chunk
-    expect(upstream.state.requests[0]!.body.stream_options).toEqual({ include_usage: true });
-    const usage = await waitForUsage(gw, id, 1);
+    expect(fixture.upstream.state.requests[0]!.body.stream_options).toEqual({ include_usage: true });
+    const usage = await waitForUsage(fixture.gw, id, 1);
     expect(usage.totals).toMatchObject({ requests: 1, inputTokens: 12, outputTokens: 9, costUsd: 0.000008 });
   });
 
   it('keeps the usage chunk when the client asked for it', async () => {
-    const { key } = await gw.createKey();
-    const stream = await gw.client(key).chat.completions.create({
+    const { key } = await fixture.gw.createKey();
+    const stream = await fixture.gw.client(key).chat.completions.create({
       model: 'openai/gpt-4o-mini', messages: ask, stream: true, stream_options: { include_usage: true },
     });
     let usage: OpenAI.CompletionUsage | undefined;
@@ -112,16 +100,16 @@ describe('streaming', () => {
   });
 
   it('ends a stream that fails mid-way with an error the SDK raises, and bills what was seen', async () => {
-    const { id, key } = await gw.createKey();
-    upstream.state.errorAfterChunks = 2;
-    const stream = await gw.client(key).chat.completions.create({ model: 'openai/gpt-4o-mini', messages: ask, stream: true });
+    const { id, key } = await fixture.gw.createKey();
+    fixture.upstream.state.errorAfterChunks = 2;
+    const stream = await fixture.gw.client(key).chat.completions.create({ model: 'openai/gpt-4o-mini', messages: ask, stream: true });
     let text = '';
     await expect(async () => {
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     }).rejects.toThrow(/error/i);
     expect(text.length).toBeGreaterThan(0);
     expect(DEFAULT_REPLY.startsWith(text)).toBe(true);
-    const usage = await waitForUsage(gw, id, 1);
+    const usage = await waitForUsage(fixture.gw, id, 1);
     expect(usage.totals.outputTokens).toBeGreaterThan(0);
     expect(usage.totals.inputTokens).toBeGreaterThan(0);
     expect(usage.totals.costUsd).toBeGreaterThan(0);

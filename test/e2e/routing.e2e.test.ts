@@ -1,20 +1,9 @@
 // Routing through the whole pipeline: balanced by default for "auto", the reason header, and spend-aware tapering.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openai, type Micros } from '../../src/index.js';
-import { startOpenAIStandin, type OpenAIStandin } from '../support/openai-standin.js';
-import { startGateway, type TestGateway } from '../support/gateway.js';
+import { describe, expect, it } from 'vitest';
+import type { Micros } from '../../src/index.js';
+import { useOpenAIGateway } from '../support/gateway.js';
 
-let upstream: OpenAIStandin;
-let gw: TestGateway;
-
-beforeAll(async () => {
-  upstream = await startOpenAIStandin();
-  gw = await startGateway({ providers: [openai({ apiKey: upstream.apiKey, baseURL: upstream.baseURL })] });
-});
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
+const fixture = useOpenAIGateway();
 
 const review = {
   model: 'auto',
@@ -26,19 +15,19 @@ const review = {
 
 describe('routing end to end', () => {
   it('sends a code review on "auto" to the premium tier and says why', async () => {
-    const { key } = await gw.createKey();
-    const { response } = await gw.client(key).chat.completions.create(review).withResponse();
+    const { key } = await fixture.gw.createKey();
+    const { response } = await fixture.gw.client(key).chat.completions.create(review).withResponse();
     expect(response.headers.get('x-inferoute-strategy')).toBe('balanced');
     expect(response.headers.get('x-inferoute-model')).toBe('openai/gpt-4o');
     expect(response.headers.get('x-inferoute-reason')).toMatch(/^balanced: intent=code tier=premium/);
   });
 
   it('tapers "auto" down the tiers once a key has spent past its thresholds, and never touches a named model', async () => {
-    const engine = gw.hub.engine;
+    const engine = fixture.gw.hub.engine;
     const { record, secret } = await engine.keys.create({
       name: 'tapering', monthlyLimit: 1_000_000 as Micros, allowedModels: null, settings: { taperAt: [0.5, 0.6] },
     });
-    const client = gw.client(secret);
+    const client = fixture.gw.client(secret);
     const before = await client.chat.completions.create(review).withResponse();
     expect(before.response.headers.get('x-inferoute-model')).toBe('openai/gpt-4o');
 

@@ -1,7 +1,9 @@
 // Starts a real gateway (Koa app with routes() and adminRoutes()) on a loopback port for end-to-end tests.
 import Koa from 'koa';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import OpenAI from 'openai';
-import { createTokenHub, memoryStorage, type HubOptions, type TokenHubInstance } from '../../src/index.js';
+import { createTokenHub, memoryStorage, openai, type HubOptions, type TokenHubInstance } from '../../src/index.js';
+import { startOpenAIStandin, type OpenAIStandin } from './openai-standin.js';
 import { listen } from './http.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -57,4 +59,22 @@ export async function startGateway(options: Partial<HubOptions> = {}): Promise<T
       await hub.close(1_000);
     },
   };
+}
+
+/**
+ * The common fixture: an OpenAI stand-in and a gateway in front of it, started before the file's tests
+ * and closed after them; the stand-in's switches are reset after each test. Read `fixture.upstream` / `fixture.gw` inside tests.
+ */
+export function useOpenAIGateway(options: Partial<HubOptions> = {}) {
+  const fixture = {} as { upstream: OpenAIStandin; gw: TestGateway };
+  beforeAll(async () => {
+    fixture.upstream = await startOpenAIStandin();
+    fixture.gw = await startGateway({ providers: [openai({ apiKey: fixture.upstream.apiKey, baseURL: fixture.upstream.baseURL })], ...options });
+  });
+  afterAll(async () => {
+    await fixture.gw?.close();
+    await fixture.upstream?.close();
+  });
+  afterEach(() => fixture.upstream.reset());
+  return fixture;
 }
