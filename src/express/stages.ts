@@ -99,8 +99,8 @@ export function forwardToProvider(hubLike: HubLike): RequestHandler {
     abortOnClose(res, state);
     const f = await hub.forward(state);
     if (f.kind === 'stream') {
+      // Not flushed here: writeFrames sends the headers with the first frame (one write), or alone if it is slow.
       res.writeHead(200, { ...hub.responseHeaders(state), ...SSE_HEADERS });
-      res.flushHeaders();
       await writeFrames(f.frames, res);
     }
     next();
