@@ -169,11 +169,13 @@ describe('sqlite spend store shared by several processes', () => {
     const storage = sqliteStorage({ path: process.env.DB_PATH });
     await new Promise((r) => setTimeout(r, Math.max(0, Number(process.env.START_AT) - Date.now())));
     let admitted = 0;
-    for (let i = 0; i < 1000; i++) {
-      const r = storage.spend.reserve({ requestId: process.env.NAME + '-' + i, keyId: 'key_shared', month: '2026-01', amount: 7 }, 14003);
-      if (r.ok) admitted++;
+    // Ten at a time, so each process commits batches of reserves (group commit) while the others do the same.
+    for (let i = 0; i < 1000; i += 10) {
+      const batch = Array.from({ length: 10 }, (_, j) =>
+        storage.spend.reserve({ requestId: process.env.NAME + '-' + (i + j), keyId: 'key_shared', month: '2026-01', amount: 7 }, 14003));
+      for (const r of await Promise.all(batch)) if (r.ok) admitted++;
     }
-    storage.close();
+    await storage.close();
     process.stdout.write(String(admitted));
   `;
 

@@ -4,6 +4,7 @@ import type { Database } from 'better-sqlite3';
 import type { Micros } from '../../core/money.js';
 import { monthOf } from '../../core/month.js';
 import type { MonthLedger, Reservation, ReserveResult, SettleResult, SpendStore } from '../../ports/spend.js';
+import { groupCommit } from './group-commit.js';
 import { migrate } from './schema.js';
 
 interface LedgerRow {
@@ -35,20 +36,33 @@ export interface SqliteSpendOptions {
 
 /** The SQLite spend store, plus its housekeeping. */
 export interface SqliteSpendStore extends SpendStore {
+  /** Resolves once the batch it joined committed (group commit; see `sqliteSpendStore`). */
+  reserve(reservation: Reservation, limit: Micros | null): Promise<ReserveResult>;
+  /** Resolves once the batch it joined committed; a second settle of the same request id changes nothing. */
+  settle(reservation: Reservation, actual: Micros): Promise<SettleResult>;
+  /** What is committed, read at once. */
+  ledger(keyId: string, month: string): MonthLedger;
   /**
    * Deletes settled reservations of months before the previous calendar month (UTC) of `now` (default: the
    * current time), in batches that let other work run between them; resolves to how many. Open reservations
    * and the month ledgers are never touched.
    */
   prune(now?: number): Promise<number>;
-  /** Stops the prune timer and a prune it started; the Database stays open (it is the caller's). */
+  /**
+   * Commits the reserves and settles still queued, then stops the prune timer and a prune it started; the Database
+   * stays open (it is the caller's).
+   */
   close(): void;
 }
 
 /**
  * Spend ledgers in the `tokenhub_spend` and `tokenhub_reservations` tables of a better-sqlite3 Database
- * the caller owns. Each reserve and settle is one `BEGIN IMMEDIATE` transaction: the write lock is taken
- * before the ledger is read, so processes sharing the file can never both admit against the same headroom.
+ * the caller owns. Every reserve and settle asked for during one event-loop turn runs in one `BEGIN IMMEDIATE`
+ * transaction (group commit: one fsync for all of them instead of one each), one after another and each in its own
+ * savepoint, so each sees the ones before it and one that throws undoes only itself; each promise settles after
+ * COMMIT, and if the batch cannot commit, all of its callers get the error. The write lock is taken before any
+ * ledger is read, so processes sharing the file can never both admit against the same headroom. `ledger()`
+ * answers at once from what is committed.
  * Settled reservations make a repeated settle a no-op; they are kept for the current and the previous month,
  * and older ones are pruned at construction and then every `pruneIntervalMs` (default 6 h). A settle that comes
  * for a pruned request id changes nothing and reports `settled: false`, as for an id never reserved: by then
@@ -79,21 +93,23 @@ export function sqliteSpendStore(db: Database, { pruneIntervalMs = DEFAULT_PRUNE
     `UPDATE tokenhub_spend SET reserved = reserved - ?, spent = spent + ? WHERE key_id = ? AND month = ? RETURNING spent, reserved`,
   );
 
-  const reserve = db.transaction((r: Reservation, limit: Micros | null): ReserveResult => {
+  // Plain functions: the group commit gives each its transaction (a savepoint within the batch's).
+  const reserve = (r: Reservation, limit: Micros | null): ReserveResult => {
     if (known.get(r.requestId) !== undefined) throw new Error(`request ${r.requestId} already reserved`);
     openLedger.run(r.keyId, r.month);
     const held = hold.get({ keyId: r.keyId, month: r.month, amount: r.amount, limit });
     if (held === undefined) return { ok: false, ledger: view(read.get(r.keyId, r.month)) };
     remember.run(r.requestId, r.keyId, r.month, r.amount);
     return { ok: true, reservation: { ...r }, ledger: view(held) };
-  });
+  };
 
-  const settle = db.transaction((r: Reservation, actual: Micros): SettleResult => {
+  const settle = (r: Reservation, actual: Micros): SettleResult => {
     const held = closeHold.get(actual, r.requestId);
     if (held === undefined) return { settled: false, ledger: view(read.get(r.keyId, r.month)) };
     // The stored month, not today's: a reservation made in January is charged to January.
     return { settled: true, ledger: view(charge.get(held.amount, actual, held.key_id, held.month)) };
-  });
+  };
+  const writes = groupCommit(db);
 
   // Walks the partial index on settled months (schema migration 2); autocommit, so each batch is its own transaction.
   const pruneBatch = db.prepare<[string]>(
@@ -125,11 +141,19 @@ export function sqliteSpendStore(db: Database, { pruneIntervalMs = DEFAULT_PRUNE
   if (timer !== undefined) housekeeping();
 
   return {
-    reserve: (r, limit) => reserve.immediate(r, limit),
-    settle: (r, actual) => settle.immediate(r, actual),
+    // The caller's reservation is copied now: the step runs a turn later, and the caller may change its object meanwhile.
+    reserve: (r, limit) => {
+      const own = { ...r };
+      return writes.run(() => reserve(own, limit));
+    },
+    settle: (r, actual) => {
+      const own = { ...r };
+      return writes.run(() => settle(own, actual));
+    },
     ledger: (keyId, month) => view(read.get(keyId, month)),
     prune: (now) => prune(now),
     close() {
+      if (db.open) writes.flush();
       stopped = true;
       clearInterval(timer);
     },

@@ -1,0 +1,81 @@
+// Group commit: the writes asked for during one event-loop turn run in one SQLite transaction, one savepoint each.
+import type { Database } from 'better-sqlite3';
+
+/** Queues synchronous write steps and commits them together; see `groupCommit`. */
+export interface GroupCommit {
+  /**
+   * Queues `step` for the next batch; resolves to its result once the batch committed, rejects with what it threw
+   * (its own changes undone, the batch's others kept) or with the error that kept the whole batch from committing.
+   */
+  run<T>(step: () => T): Promise<T>;
+  /** Runs the queued steps now (when the store closes, before its Database does). */
+  flush(): void;
+}
+
+interface Queued {
+  step: () => unknown;
+  resolve(value: unknown): void;
+  reject(reason: unknown): void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * With `synchronous = full` every COMMIT waits for an fsync on the event loop, and that wait, not the SQL, is what
+ * a reserve or a settle costs. Steps queued during one turn of the event loop therefore share one
+ * `BEGIN IMMEDIATE … COMMIT`, flushed by `setImmediate`: after the poll phase, so every request whose bytes arrived in
+ * that phase joins (a microtask would flush after the first request's promise chain, before the others were even
+ * parsed), and a lone request waits one turn, microseconds. Steps run one after another inside the transaction, so each
+ * sees the ones before it; each in its own savepoint, so one that throws undoes only its own changes. Callers hear
+ * back only after COMMIT: a result is never reported for a change that was not made durable, and when BEGIN or
+ * COMMIT fails (the lock held past the busy timeout, a disk error) every caller of the batch gets that error.
+ */
+export function groupCommit(db: Database): GroupCommit {
+  let queue: Queued[] = [];
+  let scheduled: NodeJS.Immediate | undefined;
+
+  // Nested inside `batch`, better-sqlite3 runs a transaction function as SAVEPOINT … RELEASE (ROLLBACK TO on a throw).
+  const inSavepoint = db.transaction((step: () => unknown) => step());
+  const batch = db.transaction((steps: readonly Queued[]): Outcome[] =>
+    steps.map(({ step }): Outcome => {
+      try {
+        return { ok: true, value: inSavepoint(step) };
+      } catch (error) {
+        // Some faults (SQLITE_FULL, SQLITE_IOERR, …) make SQLite roll the whole transaction back: what the earlier
+        // steps did is gone, so none of them may be reported done. Throwing fails the batch for all.
+        if (!db.inTransaction) throw error;
+        return { ok: false, error };
+      }
+    }),
+  );
+
+  function flush(): void {
+    if (scheduled !== undefined) clearImmediate(scheduled);
+    scheduled = undefined;
+    const steps = queue;
+    queue = [];
+    if (steps.length === 0) return;
+    let outcomes: Outcome[];
+    try {
+      outcomes = batch.immediate(steps);
+    } catch (error) {
+      for (const s of steps) s.reject(error);
+      return;
+    }
+    steps.forEach((s, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) s.resolve(o.value);
+      else s.reject(o.error);
+    });
+  }
+
+  return {
+    run<T>(step: () => T): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ step, resolve: resolve as (v: unknown) => void, reject });
+        scheduled ??= setImmediate(flush);
+      });
+    },
+    flush,
+  };
+}

@@ -1,0 +1,167 @@
+// SQLite group commit: the reserves and settles of one event-loop turn share one transaction, each isolated in a savepoint.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteSpendStore, sqliteStorage } from '../../src/adapters/sqlite/index.js';
+import type { Micros } from '../../src/core/money.js';
+import type { Reservation } from '../../src/ports/spend.js';
+
+const m = (n: number) => n as Micros;
+const JAN = '2026-01';
+let seq = 0;
+const hold = (amount: number, keyId = 'key_g'): Reservation => ({ requestId: `g-${++seq}`, keyId, month: JAN, amount: m(amount) });
+
+let dir: string;
+let files = 0;
+const freshPath = () => join(dir, `g${++files}.db`);
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tokenhub-group-commit-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A file in WAL mode opened as a host would, with the spend store on it (no pruning). */
+function hosted(timeout = 5_000) {
+  const path = freshPath();
+  const db = new Database(path, { timeout });
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  return { path, db, store: sqliteSpendStore(db, { pruneIntervalMs: 0 }) };
+}
+
+/** Result of every promise, without letting a rejection escape: the value, or the error's message. */
+const outcomes = (ps: Promise<object>[]): Promise<Array<{ ok?: boolean; rejected?: string }>> =>
+  Promise.allSettled(ps).then((rs) => rs.map((r) => (r.status === 'fulfilled' ? r.value : { rejected: String(r.reason) })));
+
+describe('sqlite spend store group commit', () => {
+  // Every commit appends at least one frame to the WAL, so frames written bound the number of commits from above.
+  it('commits 100 reserves issued together in a handful of WAL frames, where 100 awaited one by one take at least 100', async () => {
+    const path = freshPath();
+    const storage = sqliteStorage({ path, pruneIntervalMs: 0 });
+    const frameBytes = 24 + pageSize(path);
+    const frames = () => (statSync(`${path}-wal`).size - 32) / frameBytes;
+    await storage.spend.reserve(hold(1), null); // the ledger row exists: what follows only updates and inserts
+
+    const start = frames();
+    const together = await Promise.all(Array.from({ length: 100 }, () => storage.spend.reserve(hold(1), null)));
+    expect(together.every((r) => r.ok)).toBe(true);
+    const batched = frames() - start;
+    expect(batched).toBeLessThanOrEqual(10);
+
+    const middle = frames();
+    for (let i = 0; i < 100; i++) await storage.spend.reserve(hold(1), null);
+    expect(frames() - middle).toBeGreaterThanOrEqual(100);
+
+    expect(await storage.spend.ledger('key_g', JAN)).toEqual({ spent: 0, reserved: 201 });
+    await storage.close();
+  });
+
+  it('runs the steps of one batch in call order: each sees what the ones before it did', async () => {
+    const { db, store } = hosted();
+    const a = hold(600);
+    const results = await Promise.all([
+      store.reserve(a, m(1_000)),
+      store.reserve(hold(500), m(1_000)), // 600 held: refused
+      store.settle(a, m(100)),
+      store.reserve(hold(800), m(1_000)), // 100 spent, nothing held: fits
+      store.settle(a, m(100)), // already settled a step earlier
+    ]);
+    expect(results.map((r) => ('ok' in r ? r.ok : r.settled))).toEqual([true, false, true, true, false]);
+    expect(results[3]).toMatchObject({ ledger: { spent: 100, reserved: 800 } });
+    expect(store.ledger('key_g', JAN)).toEqual({ spent: 100, reserved: 800 });
+    db.close();
+  });
+
+  it('rejects a reused request id for its caller only; the rest of the batch commits', async () => {
+    const { db, store } = hosted();
+    const r = hold(100);
+    const results = await outcomes([store.reserve(hold(10), null), store.reserve(r, null), store.reserve(r, null), store.reserve(hold(1), null)]);
+    expect(results.map((x) => (x.rejected !== undefined ? 'rejected' : x.ok))).toEqual([true, true, 'rejected', true]);
+    expect(results[2]).toEqual({ rejected: expect.stringMatching(/already reserved/) });
+    expect(store.ledger('key_g', JAN)).toEqual({ spent: 0, reserved: 111 });
+    db.close();
+  });
+
+  it('undoes only the failing step when a statement fails midway (its hold was already written)', async () => {
+    const { db, store } = hosted();
+    // Fails the reservation row's INSERT, after the step already added the amount to the month's reserved total.
+    db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON tokenhub_reservations WHEN NEW.request_id = 'poison'
+             BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END`);
+    const poison: Reservation = { requestId: 'poison', keyId: 'key_g', month: JAN, amount: m(5_000) };
+    const before = hold(20);
+    const after = hold(300);
+    const results = await outcomes([store.reserve(before, null), store.reserve(poison, null), store.reserve(after, null), store.settle(before, m(7))]);
+    expect(results[1]).toEqual({ rejected: expect.stringMatching(/refused by test trigger/) });
+    expect(results[0]).toMatchObject({ ok: true, ledger: { reserved: 20 } });
+    // The step after the failed one sees no trace of it.
+    expect(results[2]).toMatchObject({ ok: true, ledger: { spent: 0, reserved: 320 } });
+    expect(results[3]).toEqual({ settled: true, ledger: { spent: 7, reserved: 300 } });
+    expect(store.ledger('key_g', JAN)).toEqual({ spent: 7, reserved: 300 });
+    expect(db.prepare(`SELECT count(*) FROM tokenhub_reservations`).pluck().get()).toBe(2);
+    db.close();
+  });
+
+  it('rejects every caller of a batch whose COMMIT fails, keeps nothing of it, and commits the next batch', async () => {
+    const { db, store } = hosted();
+    // A deferred foreign key is checked at COMMIT: the 'late' reservation makes the whole transaction fail there.
+    db.exec(`CREATE TABLE orphan (x TEXT REFERENCES tokenhub_keys (id) DEFERRABLE INITIALLY DEFERRED);
+             CREATE TRIGGER late AFTER INSERT ON tokenhub_reservations WHEN NEW.request_id = 'late'
+             BEGIN INSERT INTO orphan VALUES ('no such key'); END`);
+    const late: Reservation = { requestId: 'late', keyId: 'key_g', month: JAN, amount: m(50) };
+    const results = await outcomes([store.reserve(hold(10), null), store.reserve(late, null), store.reserve(hold(30), null)]);
+    expect(results).toEqual([0, 1, 2].map(() => ({ rejected: expect.stringMatching(/FOREIGN KEY/) })));
+    expect(db.inTransaction).toBe(false);
+    expect(store.ledger('key_g', JAN)).toEqual({ spent: 0, reserved: 0 });
+    expect(db.prepare(`SELECT count(*) FROM tokenhub_reservations`).pluck().get()).toBe(0);
+
+    expect((await store.reserve(hold(40), null)).ok).toBe(true);
+    expect(store.ledger('key_g', JAN)).toEqual({ spent: 0, reserved: 40 });
+    db.close();
+  });
+
+  it('rejects the whole batch when another process holds the write lock past the busy timeout, then recovers', async () => {
+    const { path, db, store } = hosted(0);
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    const r = hold(70);
+    const results = await outcomes([store.reserve(r, null), store.reserve(hold(1), null)]);
+    expect(results).toEqual([0, 1].map(() => ({ rejected: expect.stringMatching(/locked|busy/i) })));
+    other.exec('COMMIT');
+    other.close();
+    // The caller retries the same request id: nothing of the failed batch was kept, so it is not "already reserved".
+    expect(await store.reserve(r, null)).toMatchObject({ ok: true, ledger: { reserved: 70 } });
+    db.close();
+  });
+
+  it('commits what is still queued when the storage closes, before its file does', async () => {
+    const path = freshPath();
+    const storage = sqliteStorage({ path, pruneIntervalMs: 0 });
+    const pending = storage.spend.reserve(hold(90), null);
+    await storage.close();
+    expect(await pending).toMatchObject({ ok: true, ledger: { reserved: 90 } });
+    const again = sqliteStorage({ path, pruneIntervalMs: 0 });
+    expect(again.spend.ledger('key_g', JAN)).toEqual({ spent: 0, reserved: 90 });
+    await again.close();
+  });
+
+  it('answers from its own copy: a reservation object changed after the call does not change what is held', async () => {
+    const { db, store } = hosted();
+    const r = hold(25);
+    const pending = store.reserve(r, null);
+    r.amount = m(999_999);
+    expect(await pending).toMatchObject({ ok: true, reservation: { amount: 25 }, ledger: { reserved: 25 } });
+    db.close();
+  });
+});
+
+function pageSize(path: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.pragma('page_size', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+}
