@@ -19,6 +19,11 @@ export const serverEnvSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   /** SQLite file for keys, spend and usage. Default data/tokenhub.db. */
   TOKENHUB_DB: z.string().default('data/tokenhub.db'),
+  /**
+   * SQLite `synchronous`: `full` (default) syncs the WAL on every commit, so a settled charge survives a power cut;
+   * `normal` survives a process crash but may lose the last commits on power loss, and commits faster.
+   */
+  TOKENHUB_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
   /** Admin API token; generated and printed once when unset. */
   TOKENHUB_ADMIN_TOKEN: optionalString,
   OPENAI_API_KEY: optionalString,

@@ -1,0 +1,36 @@
+// TOKENHUB_SQLITE_SYNCHRONOUS: read from the environment, validated at start-up, and handed to the SQLite adapter.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import * as sqlite from '../../src/adapters/sqlite/index.js';
+import { readServerEnv } from '../../src/server/config.js';
+import { buildStorage } from '../../src/server/storage.js';
+
+// The server imports the adapter lazily; the spy sees the options it opens the file with.
+vi.mock('../../src/adapters/sqlite/index.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../src/adapters/sqlite/index.js')>();
+  return { ...actual, sqliteStorage: vi.fn(actual.sqliteStorage) };
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'tokenhub-sync-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('TOKENHUB_SQLITE_SYNCHRONOUS', () => {
+  it('defaults to full, accepts normal, and refuses anything else at start-up', () => {
+    expect(readServerEnv({}).TOKENHUB_SQLITE_SYNCHRONOUS).toBe('full');
+    expect(readServerEnv({ TOKENHUB_SQLITE_SYNCHRONOUS: 'normal' }).TOKENHUB_SQLITE_SYNCHRONOUS).toBe('normal');
+    expect(() => readServerEnv({ TOKENHUB_SQLITE_SYNCHRONOUS: 'off' })).toThrow(/TOKENHUB_SQLITE_SYNCHRONOUS/);
+  });
+
+  it.each(['full', 'normal'] as const)('opens the SQLite file with synchronous = %s', async (mode) => {
+    const path = join(dir, `${mode}.db`);
+    const built = await buildStorage(readServerEnv({ TOKENHUB_DB: path, TOKENHUB_SQLITE_SYNCHRONOUS: mode }));
+    try {
+      expect(vi.mocked(sqlite.sqliteStorage)).toHaveBeenLastCalledWith({ path, synchronous: mode });
+      expect(await built.storage.spend.reserve({ requestId: 'r', keyId: 'k', month: '2026-01', amount: 5 as never }, null)).toMatchObject({ ok: true });
+    } finally {
+      await built.close();
+    }
+  });
+});
