@@ -1,5 +1,5 @@
 // Upstream HTTP over undici: keep-alive pools and explicit connect, first-byte and idle timeouts.
-import { Agent, request, errors } from 'undici';
+import { Agent, errors } from 'undici';
 import type { UpstreamRequest } from '../providers/types.js';
 
 /** An upstream answer whose body has not been read yet. */
@@ -59,9 +59,22 @@ export function undiciTransport({
     connections,
     keepAliveTimeout: 30_000,
   });
+  // A provider sends every request to the same URL: parse it once, not per request as undici's
+  // top-level request(url) does (a WHATWG URL and an options copy each time).
+  const targets = new Map<string, { origin: string; path: string }>();
+  const target = (url: string) => {
+    let t = targets.get(url);
+    if (t === undefined) {
+      const u = new URL(url);
+      t = { origin: u.origin, path: u.pathname + u.search };
+      if (targets.size < 1_000) targets.set(url, t);
+    }
+    return t;
+  };
   const send: Transport = async (req, signal) => {
     try {
-      const res = await request(req.url, { method: 'POST', headers: req.headers, body: req.body, signal, dispatcher: agent });
+      const { origin, path } = target(req.url);
+      const res = await agent.request({ origin, path, method: 'POST', headers: req.headers, body: req.body, signal });
       return { status: res.statusCode, headers: res.headers, body: res.body };
     } catch (err) {
       throw toTransportError(err, signal);
