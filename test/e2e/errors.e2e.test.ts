@@ -97,6 +97,23 @@ describe('client errors', () => {
     const big = { ...ok, messages: [{ role: 'user', content: 'x'.repeat(70 * 1024) }] };
     const r = await post(big);
     expect(r).toMatchObject({ status: 413, error: { code: 'request_too_large' } });
+    // Chunked, with no Content-Length to trust: the limit is counted as the body arrives.
+    const bytes = new TextEncoder().encode(JSON.stringify(big));
+    const chunked = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < bytes.length; i += 8192) c.enqueue(bytes.subarray(i, i + 8192));
+        c.close();
+      },
+    });
+    const res = await fetch(`${gw.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: chunked,
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('request_too_large');
+    expect(upstream.state.requests).toHaveLength(0);
   });
 
   it('503 no_provider_available for a model whose provider is not configured', async () => {

@@ -1,6 +1,6 @@
 // Provider faults and clients that leave: fallback before the first byte, cooldown, aborts that still bill.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { defaultPricing, openAICompatible } from '../../src/index.js';
+import { defaultPricing, openAICompatible, parseChatRequest, requestFeatures, worstCaseCost } from '../../src/index.js';
 import { startOpenAIStandin, DEFAULT_REPLY, type OpenAIStandin } from '../support/openai-standin.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 
@@ -74,11 +74,26 @@ describe('fallback and cooldown', () => {
   });
 
   it('reserves against the priciest candidate so a fallback cannot break the cap', async () => {
-    const { id, key } = await gw.createKey({ monthlyLimitUsd: 1 });
-    await gw.client(key).chat.completions.create(economy);
+    const f = requestFeatures(parseChatRequest(economy));
+    // economy here tries gpt-4o-mini, then backup/llama-70b, then gpt-4o: the hold is gpt-4o's worst case.
+    const worst = Math.max(...['openai/gpt-4o-mini', 'backup/llama-70b', 'openai/gpt-4o'].map((m) => worstCaseCost(pricing.get(m)!, f)));
+    expect(worst).toBe(worstCaseCost(pricing.get('openai/gpt-4o')!, f));
     const month = new Date().toISOString().slice(0, 7);
-    // After settling nothing is held, and the spend is the cheap model's exact cost.
-    expect(await gw.hub.engine.storage.spend.ledger(id, month)).toMatchObject({ reserved: 0 });
+
+    const { id, key } = await gw.createKey({ monthlyLimitUsd: 1 });
+    primary.state.delayMs = 150;
+    const pending = gw.client(key).chat.completions.create(economy).withResponse();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await gw.hub.engine.storage.spend.ledger(id, month)).toEqual({ spent: 0, reserved: worst });
+    const { response } = await pending;
+    expect(response.headers.get('x-inferoute-model')).toBe('openai/gpt-4o-mini');
+    // Settled to what the cheap model actually cost (12 in + 9 out), nothing held.
+    expect(await gw.hub.engine.storage.spend.ledger(id, month)).toEqual({ spent: 8, reserved: 0 });
+
+    // A cap that fits the cheap model's worst case but not the fallback's is refused up front.
+    const tight = await gw.createKey({ monthlyLimitUsd: (worst - 1) / 1e6 });
+    const err = await gw.client(tight.key).chat.completions.create(economy).catch((e: unknown) => e);
+    expect((err as { status?: number }).status).toBe(429);
   });
 });
 
