@@ -10,6 +10,7 @@ import { premiumModels, wasteReport } from '../core/waste.js';
 import type { KeyPatch, KeyRecord, KeySettings } from '../ports/keys.js';
 import { USAGE_GROUPS, USAGE_SORTS, type SeriesPoint, type UsageQuery, type UsageTotals } from '../ports/usage.js';
 import type { TokenHub } from './index.js';
+import { describeModel } from './models.js';
 
 const usd = z.number().finite().nonnegative().max(1e9);
 const models = z.array(z.string().min(1)).max(1000);
@@ -351,18 +352,7 @@ export function adminApi(hub: TokenHub) {
     /** The catalog as the dashboard shows it: tier, prices per 1M tokens, context and features. */
     models() {
       return {
-        data: hub.pricing.models().map((m) => ({
-          id: m.id,
-          provider: m.provider,
-          tier: m.tier,
-          inputUsdPerMTok: m.inputUsdPerMTok,
-          outputUsdPerMTok: m.outputUsdPerMTok,
-          contextWindow: m.contextWindow,
-          supportsTools: m.supportsTools,
-          supportsImages: m.supportsImages,
-          supportsJson: m.supportsJson,
-          configured: hub.providers.has(m.provider),
-        })),
+        data: hub.pricing.models().map((m) => ({ id: m.id, ...describeModel(hub, m) })),
       };
     },
 
