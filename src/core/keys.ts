@@ -21,12 +21,18 @@ export function hashesEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** The token in `Authorization: Bearer <token>`, or null when the header is absent or of another scheme. */
+export function bearerToken(authorization: string | undefined): string | null {
+  if (authorization === undefined) return null;
+  return BEARER.exec(authorization)?.[1] ?? null;
+}
+
 /** The key in `Authorization: Bearer th-…`, or null when the header is absent or not of that form. */
 export function bearerSecret(authorization: string | undefined): string | null {
-  if (authorization === undefined) return null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  if (m === null) return null;
-  const secret = m[1]!;
+  const secret = bearerToken(authorization);
+  if (secret === null) return null;
   // 3 + 43 base64url characters; anything else cannot be ours, so skip the hash and the store.
   return secret.startsWith(KEY_PREFIX) && secret.length === 46 ? secret : null;
 }

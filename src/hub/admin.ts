@@ -11,6 +11,7 @@ import type { KeyPatch, KeyRecord, KeySettings } from '../ports/keys.js';
 import { USAGE_GROUPS, USAGE_SORTS, type SeriesPoint, type UsageQuery, type UsageTotals } from '../ports/usage.js';
 import type { TokenHub } from './index.js';
 import { describeModel } from './models.js';
+import { bearerToken } from '../core/keys.js';
 
 const usd = z.number().finite().nonnegative().max(1e9);
 const models = z.array(z.string().min(1)).max(1000);
@@ -173,11 +174,10 @@ function bucketLabels(points: readonly SeriesPoint[], bucket: 'day' | 'hour', q:
 
 /** Whether a bearer token matches the configured admin token, compared in constant time. */
 export function adminTokenMatches(expected: string | undefined, authorization: string | undefined): boolean {
-  if (expected === undefined || authorization === undefined) return false;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  if (m === null) return false;
+  const token = bearerToken(authorization);
+  if (expected === undefined || token === null) return false;
   const digest = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(m[1]!), digest(expected));
+  return timingSafeEqual(digest(token), digest(expected));
 }
 
 export function adminApi(hub: TokenHub) {
