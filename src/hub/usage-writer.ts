@@ -48,7 +48,7 @@ export class UsageWriter {
         this.failures += 1;
         this.logger.error('usage write failed; will retry', { records: batch.length, failures: this.failures, error: String(err) });
         const backoff = Math.min(this.flushMs * 2 ** this.failures, 30_000);
-        this.timer ??= setTimeout(() => this.flush().catch(() => undefined), backoff);
+        this.timer ??= setTimeout(() => this.flush().catch(() => undefined), backoff).unref();
         throw err;
       } finally {
         this.flushing = null;
@@ -59,8 +59,13 @@ export class UsageWriter {
 
   /** Stops the timer after a final flush. */
   async close(): Promise<void> {
-    await this.flush();
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    try {
+      await this.flush();
+    } finally {
+      // Also when the final flush failed: no retry timer may outlive the hub (the records were logged as lost).
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.timer = null;
+      if (this.queue.length > 0) this.logger.error('usage records not written at shutdown', { records: this.queue.length });
+    }
   }
 }

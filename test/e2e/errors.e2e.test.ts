@@ -207,3 +207,43 @@ describe('admin API', () => {
     expect((await gw.admin('PATCH', '/admin/keys/key_nope', { name: 'x' })).status).toBe(404);
   });
 });
+
+describe('logs', () => {
+  it('never contain a key or prompt text, whatever fails', async () => {
+    const lines: string[] = [];
+    const record = (m: string, f?: Record<string, unknown>) => void lines.push(m + JSON.stringify(f ?? {}));
+    const storage = memoryStorage();
+    const flakyUsage = { ...storage.usage, insert: () => Promise.reject(new Error('usage store down')) };
+    const g = await startGateway({
+      storage: { ...storage, usage: flakyUsage },
+      providers: [openai({ apiKey: upstream.apiKey, baseURL: upstream.baseURL })],
+      logger: { info: record, warn: record, error: record },
+      cooldownMs: 0,
+      authCooldownMs: 0,
+      failOpen: true,
+    });
+    try {
+      const k = (await g.createKey()).key;
+      const secretPrompt = 'my-bank-password-is-hunter2';
+      const send = (body: unknown) =>
+        fetch(`${g.baseURL}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const body = { ...ok, messages: [{ role: 'user', content: secretPrompt }] };
+      upstream.fail(500);
+      expect((await send(body)).status).toBe(502);
+      upstream.fail(401);
+      expect((await send(body)).status).toBe(502);
+      upstream.state.errorAfterChunks = 1;
+      await (await send({ ...body, stream: true })).text();
+      expect((await send({ ...body, temperature: secretPrompt })).status).toBe(400);
+      await g.hub.engine.flushUsage().catch(() => undefined); // the usage store refuses: logged, kept for retry
+      expect(lines.some((l) => l.includes('usage write failed'))).toBe(true);
+      const all = lines.join('\n');
+      expect(all).not.toContain(secretPrompt);
+      expect(all).not.toContain(k);
+      expect(all).not.toContain(upstream.apiKey);
+    } finally {
+      await g.hub.engine.close(100).catch(() => undefined);
+      await g.close().catch(() => undefined);
+    }
+  });
+});
