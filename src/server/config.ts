@@ -20,10 +20,11 @@ export const serverEnvSchema = z.object({
   /** SQLite file for keys, spend and usage. Default data/tokenhub.db. */
   TOKENHUB_DB: z.string().default('data/tokenhub.db'),
   /**
-   * SQLite `synchronous`: `full` (default) syncs the WAL on every commit, so a settled charge survives a power cut;
-   * `normal` survives a process crash but may lose the last commits on power loss, and commits faster.
+   * How SQLite commits reach the disk, never blocking the event loop: `background` (default) answers once a commit
+   * is written (a process crash loses nothing) and syncs the WAL right after on the thread pool, so a power cut can
+   * lose only the last sync's commits; `full` answers once that sync is done; `normal` syncs at checkpoints only.
    */
-  TOKENHUB_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
+  TOKENHUB_SQLITE_SYNCHRONOUS: z.enum(['full', 'background', 'normal']).default('background'),
   /** Admin API token; generated and printed once when unset. */
   TOKENHUB_ADMIN_TOKEN: optionalString,
   OPENAI_API_KEY: optionalString,

@@ -17,13 +17,14 @@ const dir = mkdtempSync(join(tmpdir(), 'tokenhub-sync-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('TOKENHUB_SQLITE_SYNCHRONOUS', () => {
-  it('defaults to full, accepts normal, and refuses anything else at start-up', () => {
-    expect(readServerEnv({}).TOKENHUB_SQLITE_SYNCHRONOUS).toBe('full');
+  it('defaults to background, accepts full and normal, and refuses anything else at start-up', () => {
+    expect(readServerEnv({}).TOKENHUB_SQLITE_SYNCHRONOUS).toBe('background');
+    expect(readServerEnv({ TOKENHUB_SQLITE_SYNCHRONOUS: 'full' }).TOKENHUB_SQLITE_SYNCHRONOUS).toBe('full');
     expect(readServerEnv({ TOKENHUB_SQLITE_SYNCHRONOUS: 'normal' }).TOKENHUB_SQLITE_SYNCHRONOUS).toBe('normal');
     expect(() => readServerEnv({ TOKENHUB_SQLITE_SYNCHRONOUS: 'off' })).toThrow(/TOKENHUB_SQLITE_SYNCHRONOUS/);
   });
 
-  it.each(['full', 'normal'] as const)('opens the SQLite file with synchronous = %s', async (mode) => {
+  it.each(['full', 'background', 'normal'] as const)('opens the SQLite file with synchronous = %s', async (mode) => {
     const path = join(dir, `${mode}.db`);
     const built = await buildStorage(readServerEnv({ TOKENHUB_DB: path, TOKENHUB_SQLITE_SYNCHRONOUS: mode }));
     try {

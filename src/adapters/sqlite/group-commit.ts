@@ -1,5 +1,6 @@
 // Group commit: the writes asked for during one event-loop turn run in one SQLite transaction, one savepoint each.
 import type { Database } from 'better-sqlite3';
+import { noWalSync, type WalSync } from './wal-sync.js';
 
 /** Queues synchronous write steps and commits them together; see `groupCommit`. */
 export interface GroupCommit {
@@ -21,16 +22,17 @@ interface Queued {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
- * With `synchronous = full` every COMMIT waits for an fsync on the event loop, and that wait, not the SQL, is what
- * a reserve or a settle costs. Steps queued during one turn of the event loop therefore share one
- * `BEGIN IMMEDIATE … COMMIT`, flushed by `setImmediate`: after the poll phase, so every request whose bytes arrived in
+ * A transaction costs more than the few statements of a reserve or a settle (BEGIN IMMEDIATE takes the file lock,
+ * COMMIT writes the WAL, and with `synchronous = FULL` would wait for an fsync on the event loop). Steps queued during
+ * one turn of the event loop therefore share one `BEGIN IMMEDIATE … COMMIT`, flushed by `setImmediate`: after the poll phase, so every request whose bytes arrived in
  * that phase joins (a microtask would flush after the first request's promise chain, before the others were even
  * parsed), and a lone request waits one turn, microseconds. Steps run one after another inside the transaction, so each
  * sees the ones before it; each in its own savepoint, so one that throws undoes only its own changes. Callers hear
- * back only after COMMIT: a result is never reported for a change that was not made durable, and when BEGIN or
- * COMMIT fails (the lock held past the busy timeout, a disk error) every caller of the batch gets that error.
+ * back only after COMMIT and once `sync` says the batch is as durable as promised (one WAL sync for the batch):
+ * a result is never reported for a change that was not made, and when BEGIN or COMMIT fails (the lock held past the
+ * busy timeout, a disk error) every caller of the batch gets that error.
  */
-export function groupCommit(db: Database): GroupCommit {
+export function groupCommit(db: Database, sync: WalSync = noWalSync): GroupCommit {
   let queue: Queued[] = [];
   let scheduled: NodeJS.Immediate | undefined;
 
@@ -49,6 +51,13 @@ export function groupCommit(db: Database): GroupCommit {
     }),
   );
 
+  const answer = (steps: readonly Queued[], outcomes: readonly Outcome[]) =>
+    steps.forEach((s, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) s.resolve(o.value);
+      else s.reject(o.error);
+    });
+
   function flush(): void {
     if (scheduled !== undefined) clearImmediate(scheduled);
     scheduled = undefined;
@@ -62,11 +71,9 @@ export function groupCommit(db: Database): GroupCommit {
       for (const s of steps) s.reject(error);
       return;
     }
-    steps.forEach((s, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) s.resolve(o.value);
-      else s.reject(o.error);
-    });
+    const durable = sync.durable(outcomes);
+    if (durable instanceof Promise) durable.then((o) => answer(steps, o), (error) => steps.forEach((s) => s.reject(error)));
+    else answer(steps, durable);
   }
 
   return {

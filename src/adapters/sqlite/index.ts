@@ -8,6 +8,7 @@ import { sqliteKeyStore } from './keys.js';
 import { inThreadReader, workerReader, type SqlReader } from './reader.js';
 import { DEFAULT_PRUNE_INTERVAL_MS, sqliteSpendStore, type SqliteSpendStore } from './spend.js';
 import { usageStore } from './usage.js';
+import { noWalSync, walSync } from './wal-sync.js';
 
 export { sqliteKeyStore } from './keys.js';
 export { sqliteSpendStore, type SqliteSpendOptions, type SqliteSpendStore } from './spend.js';
@@ -38,10 +39,11 @@ const pathOptions = z.strictObject({
     /** How long a write waits for another process's write lock before failing, ms. Default 5,000. */
     busyTimeoutMs: z.number().int().nonnegative().default(5_000),
     /**
-     * `full` (default) syncs the WAL on every commit, so a settled charge survives a power cut;
-     * `normal` survives process crashes only, and commits faster.
+     * How commits reach the disk (see `Durability`): `background` (default) answers once a commit is written and
+     * syncs the WAL right after, off the event loop; `full` answers once that sync is done; `normal` syncs at
+     * checkpoints only. No mode blocks the event loop on the disk.
      */
-    synchronous: z.enum(['full', 'normal']).default('full'),
+    synchronous: z.enum(['full', 'background', 'normal']).default('background'),
     pruneIntervalMs,
 });
 const databaseOptions = z.strictObject({
@@ -62,8 +64,9 @@ export interface SqliteStorage extends Storage {
 
 /**
  * Keys, spend and usage in SQLite. With `{ path }` the adapter opens the file in WAL mode with a
- * busy timeout (default 5 s), foreign keys on, `synchronous` (default `full`), a 64 MiB page cache and
- * reads through a memory map (up to 1 GiB), and `close()` closes it;
+ * busy timeout (default 5 s), foreign keys on, a 64 MiB page cache and reads through a memory map (up to 1 GiB),
+ * commits made durable as `synchronous` says (default `background`: answered once written, the WAL synced right
+ * after on the thread pool; see `Durability`), and `close()` syncs and closes it;
  * with `{ database }` it uses the host's connection as configured and `close()` leaves it open.
  * The schema is created or migrated on open; the adapter owns the file's `PRAGMA user_version`.
  * Several processes may share one file: spend changes take the write lock before they read.
@@ -87,13 +90,15 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
   let db: Database;
   let reader: SqlReader;
   let owned = false;
+  let sync = noWalSync;
   if ('path' in o) {
     if (o.path !== ':memory:') mkdirSync(dirname(resolve(o.path)), { recursive: true });
     db = new BetterSqlite3(o.path, { timeout: o.busyTimeoutMs });
     owned = true;
     try {
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${o.synchronous}`);
+      // COMMIT itself never waits for the disk; `walSync` makes the wait (or not) off the event loop.
+      db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       for (const pragma of READ_PRAGMAS) db.pragma(pragma);
     } catch (err) {
@@ -101,19 +106,21 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
       throw err;
     }
     reader = db.memory ? inThreadReader(db) : workerReader({ path: resolve(o.path), busyTimeoutMs: o.busyTimeoutMs, pragmas: READ_PRAGMAS });
+    if (!db.memory && o.synchronous !== 'normal') sync = walSync(`${resolve(o.path)}-wal`, o.synchronous);
   } else {
     db = o.database;
     reader = inThreadReader(db);
   }
   let spend: SqliteSpendStore | undefined;
   try {
-    const keys = sqliteKeyStore(db);
-    spend = sqliteSpendStore(db, { pruneIntervalMs: o.pruneIntervalMs });
-    const usage = usageStore(db, reader);
+    const keys = sqliteKeyStore(db, sync);
+    spend = sqliteSpendStore(db, { pruneIntervalMs: o.pruneIntervalMs }, sync);
+    const usage = usageStore(db, reader, sync);
     let closing: void | Promise<void> | undefined;
     let closed = false;
     const finish = () => {
       if (!owned || !db.open) return;
+      sync.close();
       // Lets SQLite refresh its planner statistics where they went stale; cheap when nothing did.
       db.pragma('optimize');
       db.close();
@@ -133,6 +140,7 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
     };
   } catch (err) {
     spend?.close();
+    sync.close();
     if (owned) db.close();
     throw err;
   }

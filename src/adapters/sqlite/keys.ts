@@ -3,6 +3,7 @@ import type { Database } from 'better-sqlite3';
 import type { Micros } from '../../core/money.js';
 import type { KeyPatch, KeyRecord, KeySettings, KeyStore } from '../../ports/keys.js';
 import { migrate } from './schema.js';
+import { noWalSync, type WalSync } from './wal-sync.js';
 
 interface KeyRow {
   id: string;
@@ -35,9 +36,9 @@ const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
 
 /**
  * Keys in the `tokenhub_keys` table of a better-sqlite3 Database the caller owns (and closes).
- * Creates or migrates the schema on construction.
+ * Creates or migrates the schema on construction. `sync` (given by `sqliteStorage`) makes each change durable.
  */
-export function sqliteKeyStore(db: Database): KeyStore {
+export function sqliteKeyStore(db: Database, sync: WalSync = noWalSync): KeyStore {
   migrate(db);
   const insert = db.prepare(
     `INSERT INTO tokenhub_keys (${COLUMNS})
@@ -74,6 +75,7 @@ export function sqliteKeyStore(db: Database): KeyStore {
         revokedAt: r.revokedAt,
         settings: JSON.stringify(r.settings),
       });
+      return sync.durable(undefined);
     },
     findByHash(hash) {
       const row = byHash.get(hash);
@@ -99,8 +101,8 @@ export function sqliteKeyStore(db: Database): KeyStore {
         hasSettings: given(p.settings),
         settings: p.settings === undefined ? null : JSON.stringify(p.settings),
       });
-      return row === undefined ? null : toRecord(row);
+      return sync.durable(row === undefined ? null : toRecord(row));
     },
-    revoke: (id, at) => revokeRow.run(at, id).changes === 1,
+    revoke: (id, at) => sync.durable(revokeRow.run(at, id).changes === 1),
   };
 }

@@ -6,6 +6,7 @@ import { monthOf } from '../../core/month.js';
 import type { MonthLedger, Reservation, ReserveResult, SettleResult, SpendStore } from '../../ports/spend.js';
 import { groupCommit } from './group-commit.js';
 import { migrate } from './schema.js';
+import type { WalSync } from './wal-sync.js';
 
 interface LedgerRow {
   spent: number;
@@ -68,7 +69,11 @@ export interface SqliteSpendStore extends SpendStore {
  * for a pruned request id changes nothing and reports `settled: false`, as for an id never reserved: by then
  * it is a duplicate at least a month late.
  */
-export function sqliteSpendStore(db: Database, { pruneIntervalMs = DEFAULT_PRUNE_INTERVAL_MS }: SqliteSpendOptions = {}): SqliteSpendStore {
+export function sqliteSpendStore(
+  db: Database,
+  { pruneIntervalMs = DEFAULT_PRUNE_INTERVAL_MS }: SqliteSpendOptions = {},
+  sync?: WalSync,
+): SqliteSpendStore {
   if (!Number.isSafeInteger(pruneIntervalMs) || pruneIntervalMs < 0) {
     throw new TypeError(`pruneIntervalMs must be a non-negative integer of milliseconds, got ${pruneIntervalMs}`);
   }
@@ -109,7 +114,7 @@ export function sqliteSpendStore(db: Database, { pruneIntervalMs = DEFAULT_PRUNE
     // The stored month, not today's: a reservation made in January is charged to January.
     return { settled: true, ledger: view(charge.get(held.amount, actual, held.key_id, held.month)) };
   };
-  const writes = groupCommit(db);
+  const writes = groupCommit(db, sync);
 
   // Walks the partial index on settled months (schema migration 2); autocommit, so each batch is its own transaction.
   const pruneBatch = db.prepare<[string]>(

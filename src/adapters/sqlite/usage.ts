@@ -9,6 +9,7 @@ import type {
 import { dayNumber, hourNumber, hourOfDay, localTime, useTimeIndex, weekday, whereOf } from './sql.js';
 import { inThreadReader, type SqlReader } from './reader.js';
 import { migrate } from './schema.js';
+import { noWalSync, type WalSync } from './wal-sync.js';
 
 interface UsageDbRow {
   id: string;
@@ -177,7 +178,7 @@ export function sqliteUsageStore(db: Database): UsageStore & UsageAnalytics {
  * the planner's look at the stored time span stay on `db`. The SQL is built here either way, so a worker's answers
  * equal the in-thread ones.
  */
-export function usageStore(db: Database, reader: SqlReader): UsageStore & UsageAnalytics {
+export function usageStore(db: Database, reader: SqlReader, sync: WalSync = noWalSync): UsageStore & UsageAnalytics {
   migrate(db);
   const insertOne = db.prepare<UsageDbRow>(
     `INSERT OR IGNORE INTO tokenhub_usage (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`,
@@ -202,7 +203,9 @@ export function usageStore(db: Database, reader: SqlReader): UsageStore & UsageA
 
   return {
     insert(records) {
-      if (records.length > 0) insertBatch.immediate(records);
+      if (records.length === 0) return;
+      insertBatch.immediate(records);
+      return sync.durable(undefined);
     },
 
     get(id) {
