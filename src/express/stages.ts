@@ -108,8 +108,8 @@ export function forwardToProvider(hubLike: HubLike): RequestHandler {
 }
 
 /**
- * Stage, last: settles the reservation and records usage, then answers. JSON: settled now, sent with
- * `x-inferoute-cost-usd` and the remaining budget. Stream: already written; settled when it ends (also
+ * Stage, last: answers a JSON completion (with `x-inferoute-cost-usd` and the remaining budget) and settles the
+ * reservation and records usage as it goes out. Stream: already written; settled when it ends (also
  * when the client left or the upstream failed). Failures are settled by `errorHandler`.
  */
 export function recordUsage(hubLike: HubLike): RequestHandler {
@@ -118,7 +118,7 @@ export function recordUsage(hubLike: HubLike): RequestHandler {
     const state = hubState(res, hub);
     const f = state.forwarded;
     if (f === null) throw new Error('recordUsage() answers what forwardToProvider() produced; put it after that stage');
-    const headers = await endSucceeded(hub, state, 200);
-    if (headers !== null && f.kind === 'json' && !res.headersSent) sendJson(res, 200, headers, f.completion);
+    if (f.kind === 'json' && !res.headersSent) sendJson(res, 200, hub.responseHeaders(state), f.completion);
+    endSucceeded(hub, state, 200);
   });
 }

@@ -196,6 +196,7 @@ export function adminApi(hub: TokenHub) {
     },
 
     async listKeys() {
+      await hub.settled(); // month spend includes every answered request
       const records = await hub.storage.keys.list();
       const m = month();
       const data = await Promise.all(
@@ -205,6 +206,7 @@ export function adminApi(hub: TokenHub) {
     },
 
     async getKey(id: string) {
+      await hub.settled();
       const r = await hub.storage.keys.get(id);
       if (r === null || r.revokedAt !== null) throw notFound(id);
       return publicKey(r, (await hub.storage.spend.ledger(r.id, month())).spent);
@@ -229,6 +231,7 @@ export function adminApi(hub: TokenHub) {
       }
       const r = await hub.keys.update(id, patch);
       if (r === null) throw notFound(id);
+      await hub.settled();
       return publicKey(r, (await hub.storage.spend.ledger(r.id, month())).spent);
     },
 

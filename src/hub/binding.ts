@@ -70,17 +70,11 @@ export function endExchange(hub: TokenHub, state: HubState, end: { status: numbe
 }
 
 /**
- * Ends an exchange that succeeded so far. JSON: settles now and returns the headers to send with the
- * body (the cost and the settled remaining budget are known only now). Stream: settles in the
- * background when the stream ends (client gone or upstream failed included) and returns null.
+ * Ends an exchange that succeeded so far, in the background: a JSON answer (billed by `forward`, its headers
+ * complete) is settled and recorded as it goes out, a stream when it ends (client gone or upstream failed included).
  */
-export async function endSucceeded(hub: TokenHub, state: HubState, status: number): Promise<Record<string, string> | null> {
-  if (state.forwarded?.kind === 'stream') {
-    void endExchange(hub, state, { status, error: null });
-    return null;
-  }
-  await endExchange(hub, state, { status, error: null });
-  return hub.responseHeaders(state);
+export function endSucceeded(hub: TokenHub, state: HubState, status: number): void {
+  void endExchange(hub, state, { status, error: null });
 }
 
 /** Ends an exchange that failed with `err`, before the error is answered. */

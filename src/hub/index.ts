@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { billedCost, billedUsage } from '../core/billing.js';
-import { worstCaseCost } from '../core/cost.js';
+import { worstCaseCost, type Usage } from '../core/cost.js';
 import { requestFeatures } from '../core/estimate.js';
 import { HubError, spendLimitExceeded, storeUnavailable, toHubError } from '../core/errors.js';
 import { ProviderHealth } from '../core/health.js';
@@ -38,6 +38,16 @@ export interface ExchangeEnd {
   error: HubError | null;
 }
 
+/** What the usage record says of an exchange's end, and what it is charged. */
+interface ExchangeOutcome {
+  status: number;
+  errorCode: string | null;
+  usage: Usage;
+  cost: Micros;
+  latencyMs: number;
+  ttfbMs: number | null;
+}
+
 /** The engine: everything built once per gateway, and the steps each binding calls per request. */
 export class TokenHub {
   readonly options: ParsedHubOptions;
@@ -55,7 +65,10 @@ export class TokenHub {
   private readonly settler: Settler;
   private readonly env: RoutingEnvironment;
   private inFlight = 0;
+  /** Exchanges settling and recording right now. */
+  private readonly finishing = new Set<Promise<void>>();
   private drained: (() => void) | null = null;
+  private closing: Promise<void> | null = null;
 
   constructor(options: HubOptions) {
     const o = (this.options = parseHubOptions(options));
@@ -177,14 +190,15 @@ export class TokenHub {
     }
   }
 
-  /** Stage: send to the candidates, with fallback. */
+  /** Stage: send to the candidates, with fallback. A JSON answer is billed at once, for its response headers. */
   async forward(state: HubState): Promise<Forwarded> {
     if (state.route === null || state.request === null) throw new Error('forward() needs route() first');
-    state.forwarded = await forwardRequest(
+    const f = (state.forwarded = await forwardRequest(
       { providers: this.providers, transport: this.transport, health: this.health, clock: this.clock },
       { request: state.request, candidates: state.route.candidates, requestId: state.requestId, attempts: state.attempts, signal: state.abort.signal },
-    );
-    return state.forwarded;
+    ));
+    if (f.kind === 'json') this.billAnswer(state, f);
+    return f;
   }
 
   /** The `x-inferoute-*` headers known before the body is sent. */
@@ -207,66 +221,33 @@ export class TokenHub {
   }
 
   /**
-   * Stage: the exchange is over. Bills it (reported or estimated usage), settles the reservation
-   * exactly once, and queues its usage record. Never throws: a store fault is retried in the background.
+   * Bills a JSON answer before it is sent: its cost, and the budget left once this request's hold gives way to it
+   * (as of its reservation; requests settling meanwhile are not in it), for the response headers. The settle and the
+   * usage record follow in `finish`, after the answer went out, as they do for a stream.
+   */
+  private billAnswer(state: HubState, f: Forwarded & { kind: 'json' }): void {
+    if (state.features === null) return;
+    const usage = billedUsage(f.model, state.features, { reported: f.usage, outputBytes: 0, completed: true });
+    const cost = billedCost(f.model, usage) as Micros;
+    const r = state.reservation;
+    const remaining = r === null || state.remainingAfterReserve === null
+      ? null
+      : (Math.max(0, state.remainingAfterReserve + r.amount - cost) as Micros);
+    state.settlement = { usage, cost, remaining };
+  }
+
+  /**
+   * Stage: the exchange is over (for a stream: once it ends). Bills it (reported or estimated usage) unless `forward`
+   * did, settles the reservation exactly once, and queues its usage record. Never throws: a store fault is retried
+   * in the background. Admin reads wait for the settles under way (`flushUsage`), so they see every answered request.
    */
   async finish(state: HubState, end: ExchangeEnd): Promise<void> {
     try {
       if (state.key === null) return; // unauthenticated: nothing to bill or record
-      const f = state.forwarded;
-      let observed = null;
-      let ttfb: number | null = null;
-      let errorCode = end.error?.code ?? null;
-      const status = end.status;
-      if (f?.kind === 'json') observed = { reported: f.usage, outputBytes: 0, completed: true };
-      else if (f?.kind === 'stream') {
-        const o = await f.outcome;
-        observed = { reported: o.reported, outputBytes: o.outputBytes, completed: o.completed };
-        ttfb = o.firstByteAt === null ? null : o.firstByteAt - state.startedAt;
-        if (o.error !== null) errorCode = o.error.code;
-        else if (o.clientLeft && !o.completed) errorCode = 'client_closed';
-      }
-      const usage = f !== null && observed !== null && state.features !== null
-        ? billedUsage(f.model, state.features, observed)
-        : { inputTokens: 0, outputTokens: 0, estimated: false };
-      const cost = (f === null ? 0 : billedCost(f.model, usage)) as Micros;
-      let remaining: Micros | null = null;
-      if (state.reservation !== null) {
-        const settled = await this.settler.settle(state.reservation, cost);
-        if (settled !== null && state.key.monthlyLimit !== null) {
-          remaining = Math.max(0, state.key.monthlyLimit - settled.ledger.spent - settled.ledger.reserved) as Micros;
-        }
-      }
-      state.settlement = { usage, cost, remaining };
-      if (f?.kind === 'json') ttfb = this.clock() - state.startedAt;
-      const record: UsageRecord = {
-        id: state.requestId,
-        time: state.startedAt,
-        keyId: state.key.id,
-        requestedModel: state.request?.model ?? 'unknown',
-        model: f?.model.id ?? null,
-        provider: f?.provider ?? null,
-        strategy: state.route?.strategy ?? 'none',
-        inputTokens: usage.inputTokens,
-        outputTokens: usage.outputTokens,
-        cost,
-        estimated: usage.estimated,
-        latencyMs: this.clock() - state.startedAt,
-        ttfbMs: ttfb,
-        status,
-        streamed: state.request?.stream === true,
-        errorCode,
-        attempts: state.attempts.length,
-        providersTried: state.attempts.map((a) => a.provider),
-        tier: state.route?.tier ?? null,
-        reason: state.route?.reason ?? null,
-        warning: state.warning,
-        needsTools: state.features?.tools ?? false,
-        needsImages: state.features?.images ?? false,
-        needsJson: state.features?.json ?? false,
-        contextTokens: state.features === null ? 0 : state.features.estimatedInputTokens + (state.features.requestedOutputTokens ?? 0),
-      };
-      this.usage.add(record);
+      const outcome = await this.outcomeOf(state, end);
+      const recorded = this.settleAndRecord(state, state.key, outcome);
+      this.finishing.add(recorded);
+      await recorded.finally(() => this.finishing.delete(recorded));
     } catch (err) {
       this.logger.error('finishing an exchange failed', { requestId: state.requestId, error: String(err) });
     } finally {
@@ -275,13 +256,88 @@ export class TokenHub {
     }
   }
 
-  /** Writes queued usage records now (the admin API calls this so it reads its own writes). */
-  flushUsage(): Promise<void> {
+  /** How the exchange ended and what it is billed; waits for a stream to end. */
+  private async outcomeOf(state: HubState, end: ExchangeEnd): Promise<ExchangeOutcome> {
+    const f = state.forwarded;
+    let ttfbMs: number | null = null;
+    let errorCode = end.error?.code ?? null;
+    let billed = state.settlement;
+    if (billed === null) {
+      let observed = null;
+      if (f?.kind === 'json') observed = { reported: f.usage, outputBytes: 0, completed: true };
+      else if (f?.kind === 'stream') {
+        const o = await f.outcome;
+        observed = { reported: o.reported, outputBytes: o.outputBytes, completed: o.completed };
+        ttfbMs = o.firstByteAt === null ? null : o.firstByteAt - state.startedAt;
+        if (o.error !== null) errorCode = o.error.code;
+        else if (o.clientLeft && !o.completed) errorCode = 'client_closed';
+      }
+      const usage = f !== null && observed !== null && state.features !== null
+        ? billedUsage(f.model, state.features, observed)
+        : { inputTokens: 0, outputTokens: 0, estimated: false };
+      billed = state.settlement = { usage, cost: (f === null ? 0 : billedCost(f.model, usage)) as Micros, remaining: null };
+    }
+    const latencyMs = this.clock() - state.startedAt;
+    if (f?.kind === 'json') ttfbMs = latencyMs;
+    return { status: end.status, errorCode, usage: billed.usage, cost: billed.cost, latencyMs, ttfbMs };
+  }
+
+  private async settleAndRecord(state: HubState, key: KeyRecord, o: ExchangeOutcome): Promise<void> {
+    if (state.reservation !== null) await this.settler.settle(state.reservation, o.cost);
+    const f = state.forwarded;
+    const record: UsageRecord = {
+      id: state.requestId,
+      time: state.startedAt,
+      keyId: key.id,
+      requestedModel: state.request?.model ?? 'unknown',
+      model: f?.model.id ?? null,
+      provider: f?.provider ?? null,
+      strategy: state.route?.strategy ?? 'none',
+      inputTokens: o.usage.inputTokens,
+      outputTokens: o.usage.outputTokens,
+      cost: o.cost,
+      estimated: o.usage.estimated,
+      latencyMs: o.latencyMs,
+      ttfbMs: o.ttfbMs,
+      status: o.status,
+      streamed: state.request?.stream === true,
+      errorCode: o.errorCode,
+      attempts: state.attempts.length,
+      providersTried: state.attempts.map((a) => a.provider),
+      tier: state.route?.tier ?? null,
+      reason: state.route?.reason ?? null,
+      warning: state.warning,
+      needsTools: state.features?.tools ?? false,
+      needsImages: state.features?.images ?? false,
+      needsJson: state.features?.json ?? false,
+      contextTokens: state.features === null ? 0 : state.features.estimatedInputTokens + (state.features.requestedOutputTokens ?? 0),
+    };
+    this.usage.add(record);
+  }
+
+  /**
+   * Waits for the exchanges that are finishing (settles, records) and writes the queued usage records now; the admin
+   * API calls this so it reads every answered request.
+   */
+  async flushUsage(): Promise<void> {
+    await this.settled();
     return this.usage.flush();
   }
 
-  /** Waits for in-flight exchanges (up to `timeoutMs`), flushes usage and settlements, closes the upstream pool. */
-  async close(timeoutMs = 30_000): Promise<void> {
+  /** Waits for the settles of the exchanges that are finishing (JSON answers sent, streams ended). */
+  async settled(): Promise<void> {
+    if (this.finishing.size > 0) await Promise.all(this.finishing);
+  }
+
+  /**
+   * Waits for in-flight exchanges (up to `timeoutMs`), flushes usage and settlements, closes the upstream pool.
+   * Calling it again returns the same promise.
+   */
+  close(timeoutMs = 30_000): Promise<void> {
+    return (this.closing ??= this.shutDown(timeoutMs));
+  }
+
+  private async shutDown(timeoutMs: number): Promise<void> {
     if (this.inFlight > 0) {
       await Promise.race([
         new Promise<void>((r) => (this.drained = r)),

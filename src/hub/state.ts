@@ -30,11 +30,14 @@ export type Forwarded =
       outcome: Promise<StreamOutcome>;
     };
 
-/** What was charged once the exchange ended. */
+/** What the exchange is billed: known when a JSON answer arrives, when the stream ends for a stream. */
 export interface Settlement {
   usage: Usage;
   cost: Micros;
-  /** Remaining month budget after settling, for capped keys. */
+  /**
+   * A JSON answer's capped key: the month budget left once this request's hold gives way to its cost, as of its
+   * reservation (sent in `x-inferoute-spend-remaining-usd`); null otherwise.
+   */
   remaining: Micros | null;
 }
 

@@ -85,7 +85,7 @@ export function forwardToProvider(hub: TokenHub): HubMiddleware {
 }
 
 /**
- * Stage: settles the reservation and records usage once the exchange is over — at once for JSON,
+ * Stage: settles the reservation and records usage once the exchange is over — as the answer goes out for JSON,
  * when the stream ends for streams (also when the client leaves or the upstream fails). Put it
  * first so it sees failures of every later stage.
  */
@@ -98,8 +98,6 @@ export function recordUsage(hub: TokenHub): HubMiddleware {
       await endFailed(hub, state, err);
       throw err;
     }
-    // JSON: the cost and the settled remaining budget are known now, before the body goes out.
-    const headers = await endSucceeded(hub, state, ctx.status);
-    if (headers !== null) ctx.set(headers);
+    endSucceeded(hub, state, ctx.status);
   };
 }
