@@ -78,7 +78,6 @@ export function sqliteSpendStore(
     throw new TypeError(`pruneIntervalMs must be a non-negative integer of milliseconds, got ${pruneIntervalMs}`);
   }
   migrate(db);
-  const known = db.prepare<[string], number>(`SELECT 1 FROM tokenhub_reservations WHERE request_id = ?`).pluck();
   const openLedger = db.prepare<[string, string]>(`INSERT INTO tokenhub_spend (key_id, month) VALUES (?, ?) ON CONFLICT DO NOTHING`);
   // The limit check and the hold are one statement: no row comes back when the amount does not fit.
   const hold = db.prepare<{ keyId: string; month: string; amount: number; limit: number | null }, LedgerRow>(
@@ -99,12 +98,23 @@ export function sqliteSpendStore(
   );
 
   // Plain functions: the group commit gives each its transaction (a savepoint within the batch's).
+  // Two statements when the month's ledger row exists (every request but a key's first of the month): the hold,
+  // then the reservation row, whose primary key refuses a request id reserved before (the savepoint then undoes
+  // the hold).
   const reserve = (r: Reservation, limit: Micros | null): ReserveResult => {
-    if (known.get(r.requestId) !== undefined) throw new Error(`request ${r.requestId} already reserved`);
-    openLedger.run(r.keyId, r.month);
-    const held = hold.get({ keyId: r.keyId, month: r.month, amount: r.amount, limit });
+    const params = { keyId: r.keyId, month: r.month, amount: r.amount, limit };
+    let held = hold.get(params);
+    if (held === undefined && read.get(r.keyId, r.month) === undefined) {
+      openLedger.run(r.keyId, r.month);
+      held = hold.get(params);
+    }
     if (held === undefined) return { ok: false, ledger: view(read.get(r.keyId, r.month)) };
-    remember.run(r.requestId, r.keyId, r.month, r.amount);
+    try {
+      remember.run(r.requestId, r.keyId, r.month, r.amount);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new Error(`request ${r.requestId} already reserved`);
+      throw err;
+    }
     return { ok: true, reservation: { ...r }, ledger: view(held) };
   };
 
