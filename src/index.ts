@@ -35,6 +35,7 @@ export { anthropic, type AnthropicOptions } from './providers/anthropic/index.js
 export { google, type GoogleOptions } from './providers/google/index.js';
 export type { Provider, StreamTranslator, UpstreamRequest, ChatCompletion, ExchangeInfo, MappedResponse } from './providers/types.js';
 export { undiciTransport, type Transport, type TransportTimeouts } from './transport/undici.js';
+export { Cancellation } from './transport/cancellation.js';
 
 export { memoryStorage, memoryKeyStore, memorySpendStore, memoryUsageStore } from './adapters/memory/index.js';
 export { sqliteStorage, sqliteKeyStore, sqliteSpendStore, sqliteUsageStore, type SqliteStorage, type SqliteStorageOptions, type SqliteSpendOptions, type SqliteSpendStore } from './adapters/sqlite/index.js';

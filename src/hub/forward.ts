@@ -5,6 +5,7 @@ import type { FailureKind, ProviderHealth } from '../core/health.js';
 import type { ChatRequest } from '../core/request.js';
 import type { ExchangeInfo, Provider } from '../providers/types.js';
 import { relayStream } from '../stream/relay.js';
+import type { Cancellation } from '../transport/cancellation.js';
 import { TransportError, type Transport } from '../transport/undici.js';
 import type { Attempt, Forwarded } from './state.js';
 
@@ -21,7 +22,7 @@ export interface ForwardInput {
   requestId: string;
   /** Filled in as attempts are made, so a failure still has them. */
   attempts: Attempt[];
-  signal: AbortSignal;
+  signal: Cancellation;
 }
 
 /** What a provider's error status means for this request. */

@@ -17,6 +17,7 @@ import type { PricingSource } from '../ports/pricing.js';
 import type { Storage } from '../ports/storage.js';
 import type { UsageRecord } from '../ports/usage.js';
 import type { Provider } from '../providers/types.js';
+import { Cancellation } from '../transport/cancellation.js';
 import { undiciTransport, type Transport } from '../transport/undici.js';
 import { readJsonBody } from './body.js';
 import { forwardRequest } from './forward.js';
@@ -122,7 +123,7 @@ export class TokenHub {
       warning: null,
       attempts: [],
       forwarded: null,
-      abort: new AbortController(),
+      abort: new Cancellation(),
       settlement: null,
     };
   }
@@ -195,7 +196,7 @@ export class TokenHub {
     if (state.route === null || state.request === null) throw new Error('forward() needs route() first');
     const f = (state.forwarded = await forwardRequest(
       { providers: this.providers, transport: this.transport, health: this.health, clock: this.clock },
-      { request: state.request, candidates: state.route.candidates, requestId: state.requestId, attempts: state.attempts, signal: state.abort.signal },
+      { request: state.request, candidates: state.route.candidates, requestId: state.requestId, attempts: state.attempts, signal: state.abort },
     ));
     if (f.kind === 'json') this.billAnswer(state, f);
     return f;

@@ -9,6 +9,7 @@ import type { KeyRecord } from '../ports/keys.js';
 import type { Reservation } from '../ports/spend.js';
 import type { ChatCompletion } from '../providers/types.js';
 import type { StreamOutcome } from '../stream/relay.js';
+import type { Cancellation } from '../transport/cancellation.js';
 
 /** One upstream try. */
 export interface Attempt {
@@ -58,6 +59,6 @@ export interface HubState {
   attempts: Attempt[];
   forwarded: Forwarded | null;
   /** Aborted when the client disconnects; cancels the upstream request. */
-  abort: AbortController;
+  abort: Cancellation;
   settlement: Settlement | null;
 }

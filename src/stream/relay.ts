@@ -4,6 +4,7 @@ import type { StreamTranslator } from '../providers/types.js';
 import { UpstreamStreamError } from '../providers/types.js';
 import type { Usage } from '../core/cost.js';
 import { SSE_DONE, SseDecoder, sseData } from './sse.js';
+import type { Cancellation } from '../transport/cancellation.js';
 
 /** How a relayed stream ended. */
 export interface StreamOutcome {
@@ -23,7 +24,7 @@ export interface StreamOutcome {
 
 export interface RelayOptions {
   /** Aborted when the client leaves; the relay then stops reading and the upstream request is cancelled. */
-  signal: AbortSignal;
+  signal: Cancellation;
   clock?: () => number;
 }
 
@@ -107,6 +108,6 @@ export function relayStream(
 
   const gen = frames();
   // If the consumer never starts or drops the generator, the outcome must still resolve.
-  signal.addEventListener('abort', () => queueMicrotask(finish), { once: true });
+  signal.once('abort', () => queueMicrotask(finish));
   return { frames: gen, outcome };
 }

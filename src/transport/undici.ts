@@ -1,6 +1,7 @@
 // Upstream HTTP over undici: keep-alive pools and explicit connect, first-byte and idle timeouts.
 import { Agent, errors } from 'undici';
 import type { UpstreamRequest } from '../providers/types.js';
+import type { Cancellation } from './cancellation.js';
 
 /** An upstream answer whose body has not been read yet. */
 export interface TransportResponse {
@@ -10,7 +11,7 @@ export interface TransportResponse {
 }
 
 /** Sends one upstream request; rejects with a TransportError on connection faults and timeouts. */
-export type Transport = (req: UpstreamRequest, signal: AbortSignal) => Promise<TransportResponse>;
+export type Transport = (req: UpstreamRequest, signal: Cancellation) => Promise<TransportResponse>;
 
 /** A connection fault or timeout talking to a provider. */
 export class TransportError extends Error {
@@ -32,7 +33,7 @@ export interface TransportTimeouts {
 }
 
 /** Classifies an undici or abort error into what fallback and cooldown need to know. */
-export function toTransportError(err: unknown, signal: AbortSignal): TransportError {
+export function toTransportError(err: unknown, signal: Cancellation): TransportError {
   if (err instanceof TransportError) return err;
   if (signal.aborted) return new TransportError('request aborted', 'aborted', { cause: err });
   if (

@@ -1,4 +1,5 @@
 // The relay: upstream bytes in, client frames out, metered; characters split across reads arrive whole.
+import { Cancellation } from '../../src/transport/cancellation.js';
 import { describe, expect, it } from 'vitest';
 import { openai } from '../../src/providers/openai/index.js';
 import { relayStream } from '../../src/stream/relay.js';
@@ -14,7 +15,7 @@ async function relay(reads: Uint8Array[]) {
   async function* upstream() {
     for (const r of reads) yield r;
   }
-  const { frames, outcome } = relayStream(upstream(), openai({ apiKey: 'sk-test' }).streamTranslator(info, true), { signal: new AbortController().signal });
+  const { frames, outcome } = relayStream(upstream(), openai({ apiKey: 'sk-test' }).streamTranslator(info, true), { signal: new Cancellation() });
   let text = '';
   for await (const f of frames) text += f;
   return { text, outcome: await outcome };
