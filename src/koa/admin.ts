@@ -36,7 +36,17 @@ export function adminRoutes(hub: TokenHub, { prefix = '/admin', dashboard = '/da
       ctx.body = answer;
     });
   }
-  const api = router.routes() as HubMiddleware;
+  const routed = router.routes() as HubMiddleware;
+  // Every request the host's app passes on reaches here (the chat route's `next` included): answer "not ours" with
+  // one comparison rather than @koa/router's match over every admin route. The router matches paths ignoring case.
+  const base = prefix.replace(/\/+$/, '').toLowerCase();
+  const api: HubMiddleware = base === ''
+    ? routed
+    : function adminApi(ctx, next) {
+        const path = ctx.path;
+        if (path.length < base.length || path.slice(0, base.length).toLowerCase() !== base) return next();
+        return routed(ctx, next);
+      };
   if (dashboard === false) return api;
   // Read from disk once, here; a request is a Map lookup.
   const files = dashboardFiles({ path: dashboard, apiPrefix: prefix });
