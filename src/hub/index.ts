@@ -1,5 +1,4 @@
 // createTokenHub: the framework-free engine behind every binding. Stages call into it; it holds what is built once.
-import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { billedCost, billedUsage } from '../core/billing.js';
 import { worstCaseCost, type Usage } from '../core/cost.js';
@@ -10,6 +9,7 @@ import { formatUsd, type Micros } from '../core/money.js';
 import { monthOf } from '../core/month.js';
 import { defaultPricing } from '../core/pricing.js';
 import { parseChatRequest } from '../core/request.js';
+import { newRequestId } from '../core/request-id.js';
 import { resolveRoute, type RoutingEnvironment } from '../core/route.js';
 import { StrategyRegistry, type SpendSnapshot, type Strategy } from '../core/strategy.js';
 import type { KeyRecord } from '../ports/keys.js';
@@ -111,9 +111,10 @@ export class TokenHub {
   /** Fresh per-request state. */
   begin(): HubState {
     this.inFlight += 1;
+    const startedAt = this.clock();
     return {
-      requestId: randomUUID().replace(/-/g, ''),
-      startedAt: this.clock(),
+      requestId: newRequestId(startedAt),
+      startedAt,
       key: null,
       request: null,
       features: null,
