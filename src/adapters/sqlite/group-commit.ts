@@ -1,4 +1,4 @@
-// Group commit: the writes asked for during one event-loop turn run in one SQLite transaction, one savepoint each.
+// Group commit: the writes asked for during one event-loop turn run in one SQLite transaction.
 import type { Database } from 'better-sqlite3';
 import { noWalSync, type WalSync } from './wal-sync.js';
 
@@ -9,6 +9,11 @@ export interface GroupCommit {
    * (its own changes undone, the batch's others kept) or with the error that kept the whole batch from committing.
    */
   run<T>(step: () => T): Promise<T>;
+  /**
+   * As `run`, for a step nobody is waiting on: it joins the next batch a `run` starts, or commits within
+   * `LINGER_MS` on its own. At one request at a time, a settle thus shares the next request's reserve transaction.
+   */
+  later<T>(step: () => T): Promise<T>;
   /** Runs the queued steps now (when the store closes, before its Database does). */
   flush(): void;
 }
@@ -18,6 +23,9 @@ interface Queued {
   resolve(value: unknown): void;
   reject(reason: unknown): void;
 }
+
+/** How long a step queued with `later` waits at most for a batch to join, ms. */
+export const LINGER_MS = 5;
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -37,6 +45,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 export function groupCommit(db: Database, sync: WalSync = noWalSync): GroupCommit {
   let queue: Queued[] = [];
   let scheduled: NodeJS.Immediate | undefined;
+  let lingering: NodeJS.Timeout | undefined;
 
   // Set when a step, not BEGIN or COMMIT, made the plain run fail: only then is running the batch again any use.
   let stepThrew = false;
@@ -74,7 +83,8 @@ export function groupCommit(db: Database, sync: WalSync = noWalSync): GroupCommi
 
   function flush(): void {
     if (scheduled !== undefined) clearImmediate(scheduled);
-    scheduled = undefined;
+    if (lingering !== undefined) clearTimeout(lingering);
+    scheduled = lingering = undefined;
     const steps = queue;
     queue = [];
     if (steps.length === 0) return;
@@ -97,12 +107,19 @@ export function groupCommit(db: Database, sync: WalSync = noWalSync): GroupCommi
     else answer(steps, durable);
   }
 
+  const enqueue = <T>(step: () => T) =>
+    new Promise<T>((resolve, reject) => queue.push({ step, resolve: resolve as (v: unknown) => void, reject }));
+
   return {
     run<T>(step: () => T): Promise<T> {
-      return new Promise<T>((resolve, reject) => {
-        queue.push({ step, resolve: resolve as (v: unknown) => void, reject });
-        scheduled ??= setImmediate(flush);
-      });
+      const queued = enqueue(step);
+      scheduled ??= setImmediate(flush);
+      return queued;
+    },
+    later<T>(step: () => T): Promise<T> {
+      const queued = enqueue(step);
+      if (scheduled === undefined) lingering ??= setTimeout(flush, LINGER_MS);
+      return queued;
     },
     flush,
   };

@@ -39,7 +39,10 @@ export interface SqliteSpendOptions {
 export interface SqliteSpendStore extends SpendStore {
   /** Resolves once the batch it joined committed (group commit; see `sqliteSpendStore`). */
   reserve(reservation: Reservation, limit: Micros | null): Promise<ReserveResult>;
-  /** Resolves once the batch it joined committed; a second settle of the same request id changes nothing. */
+  /**
+   * Resolves once the batch it joined committed: the next one a reserve starts, or its own within 5 ms (`LINGER_MS`);
+   * a second settle of the same request id changes nothing.
+   */
   settle(reservation: Reservation, actual: Micros): Promise<SettleResult>;
   /** What is committed, read at once. */
   ledger(keyId: string, month: string): MonthLedger;
@@ -58,10 +61,11 @@ export interface SqliteSpendStore extends SpendStore {
 
 /**
  * Spend ledgers in the `tokenhub_spend` and `tokenhub_reservations` tables of a better-sqlite3 Database
- * the caller owns. Every reserve and settle asked for during one event-loop turn runs in one `BEGIN IMMEDIATE`
- * transaction (group commit: one fsync for all of them instead of one each), one after another and each in its own
- * savepoint, so each sees the ones before it and one that throws undoes only itself; each promise settles after
- * COMMIT, and if the batch cannot commit, all of its callers get the error. The write lock is taken before any
+ * the caller owns. Every reserve asked for during one event-loop turn runs in one `BEGIN IMMEDIATE` transaction
+ * (group commit), with the settles queued since the last one (a settle waits up to 5 ms for a batch to join), one
+ * after another, so each sees the ones before it, and one that throws undoes only itself; each promise settles after
+ * COMMIT (and the WAL sync the `synchronous` mode waits for), and if the batch cannot commit, all of its callers get
+ * the error. The write lock is taken before any
  * ledger is read, so processes sharing the file can never both admit against the same headroom. `ledger()`
  * answers at once from what is committed.
  * Settled reservations make a repeated settle a no-op; they are kept for the current and the previous month,
@@ -161,9 +165,10 @@ export function sqliteSpendStore(
       const own = { ...r };
       return writes.run(() => reserve(own, limit));
     },
+    // Nobody waits on a settle (the answer went out already): it joins the next batch of reserves, within 5 ms.
     settle: (r, actual) => {
       const own = { ...r };
-      return writes.run(() => settle(own, actual));
+      return writes.later(() => settle(own, actual));
     },
     ledger: (keyId, month) => view(read.get(keyId, month)),
     prune: (now) => prune(now),
