@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteSpendStore, sqliteStorage } from '../../src/adapters/sqlite/index.js';
+import { LINGER_MS } from '../../src/adapters/sqlite/group-commit.js';
 import type { Micros } from '../../src/core/money.js';
 import type { Reservation } from '../../src/ports/spend.js';
 
@@ -57,6 +58,30 @@ describe('sqlite spend store group commit', () => {
 
     expect(await storage.spend.ledger('key_g', JAN)).toEqual({ spent: 0, reserved: 201 });
     await storage.close();
+  });
+
+  it('lets a settle wait for the next reserve and commit with it; alone, it commits within LINGER_MS', async () => {
+    const { db, store } = hosted();
+    const a = hold(50);
+    await store.reserve(a, null);
+    // Alone: nothing else comes, so it commits on its own after the linger.
+    const started = performance.now();
+    expect(await store.settle(a, m(20))).toMatchObject({ settled: true });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(LINGER_MS - 1);
+    expect(store.ledger('key_g', JAN)).toEqual({ spent: 20, reserved: 0 });
+
+    // With a reserve right after it (the next request): one batch, answered together, long before the linger ends.
+    const b = hold(50);
+    await store.reserve(b, null);
+    let settledFirst = false;
+    const settling = store.settle(b, m(30)).then((r) => ((settledFirst = true), r));
+    const timed = performance.now();
+    await store.reserve(hold(10), null);
+    expect(settledFirst).toBe(true);
+    expect(performance.now() - timed).toBeLessThan(LINGER_MS);
+    expect(await settling).toMatchObject({ settled: true, ledger: { spent: 50, reserved: 0 } });
+    expect(store.ledger('key_g', JAN)).toEqual({ spent: 50, reserved: 10 });
+    db.close();
   });
 
   it('runs the steps of one batch in call order: each sees what the ones before it did', async () => {
