@@ -1,5 +1,4 @@
 // The five stages as Koa middlewares; each only translates between Koa and the hub engine.
-import type { OutgoingHttpHeaders } from 'node:http';
 import type { Context } from 'koa';
 import { abortOnClose, endFailed, endSucceeded, errorReply, identify, requestBody } from '../hub/binding.js';
 import type { TokenHub } from '../hub/index.js';
@@ -76,8 +75,9 @@ export function forwardToProvider(hub: TokenHub): HubMiddleware {
       ctx.status = 200;
       ctx.set(SSE_HEADERS);
       ctx.respond = false;
-      // Not flushed here: writeFrames sends them with the first frame, one write instead of two.
-      ctx.res.writeHead(200, ctx.response.headers as OutgoingHttpHeaders);
+      // Not flushed here: writeFrames sends them with the first frame, one write instead of two. The headers are
+      // on `res` already (Koa's set() is setHeader), so writeHead needs only the status.
+      ctx.res.writeHead(200);
       void writeFrames(f.frames, ctx.res);
     }
     await next();
