@@ -48,6 +48,7 @@ describe('spend store failures', () => {
     const { g } = await gatewayOnRedis();
     const { key } = await g.createKey({ monthlyLimitUsd: 1 });
     expect((await post(g, key)).status).toBe(200);
+    await g.hub.engine.settled(); // the first answer's settle lands before the connection goes
     client.disconnect();
     const res = await post(g, key);
     expect(res.status).toBe(503);
