@@ -103,7 +103,10 @@ describe('two gateway instances', () => {
     expect(new Set(results.map((r) => r.instance)).size).toBe(2);
     expect(upstream.state.requests).toHaveLength(admitted.length);
 
-    // The shared ledger: exactly the admitted requests' cost, within the cap, as either instance reads it.
+    // The shared ledger: exactly the admitted requests' cost, within the cap, as either instance reads it. Each
+    // instance settles as its answers go out and its admin API waits for its own settles: ask the first, then read
+    // through the second.
+    await fetch(`${urls[0]}/admin/keys`, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.arrayBuffer());
     const keys = (await (await fetch(`${urls[1]}/admin/keys`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { data: Array<{ id: string; monthSpendUsd: number }> };
     const spent = Math.round(keys.data.find((k) => k.id === id)!.monthSpendUsd * 1e6);
     expect(spent).toBe(admitted.length * actual);
