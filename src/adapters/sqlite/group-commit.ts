@@ -103,6 +103,8 @@ export function groupCommit(db: Database, sync: WalSync = noWalSync): GroupCommi
       return;
     }
     const durable = sync.durable(outcomes);
+    // A failed sync (a failing disk) fails the batch's callers although the commit stands: a settle retried is then a
+    // no-op, a reserve reported failed leaves its hold in place (the key over-held, never under).
     if (durable instanceof Promise) durable.then((o) => answer(steps, o), (error) => steps.forEach((s) => s.reject(error)));
     else answer(steps, durable);
   }

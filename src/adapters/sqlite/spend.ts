@@ -101,18 +101,19 @@ export function sqliteSpendStore(
     `UPDATE tokenhub_spend SET reserved = reserved - ?, spent = spent + ? WHERE key_id = ? AND month = ? RETURNING spent, reserved`,
   );
 
-  // Plain functions: the group commit gives each its transaction (a savepoint within the batch's).
+  // Plain functions: the group commit runs them in its transaction, and undoes the changes of one that throws.
   // Two statements when the month's ledger row exists (every request but a key's first of the month): the hold,
-  // then the reservation row, whose primary key refuses a request id reserved before (the savepoint then undoes
-  // the hold).
+  // then the reservation row, whose primary key refuses a request id reserved before.
   const reserve = (r: Reservation, limit: Micros | null): ReserveResult => {
     const params = { keyId: r.keyId, month: r.month, amount: r.amount, limit };
     let held = hold.get(params);
-    if (held === undefined && read.get(r.keyId, r.month) === undefined) {
+    if (held === undefined) {
+      const ledger = read.get(r.keyId, r.month);
+      if (ledger !== undefined) return { ok: false, ledger: view(ledger) };
       openLedger.run(r.keyId, r.month);
       held = hold.get(params);
+      if (held === undefined) return { ok: false, ledger: view(read.get(r.keyId, r.month)) };
     }
-    if (held === undefined) return { ok: false, ledger: view(read.get(r.keyId, r.month)) };
     try {
       remember.run(r.requestId, r.keyId, r.month, r.amount);
     } catch (err) {
