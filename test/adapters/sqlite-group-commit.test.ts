@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sqliteSpendStore, sqliteStorage } from '../../src/adapters/sqlite/index.js';
 import { LINGER_MS } from '../../src/adapters/sqlite/group-commit.js';
 import type { Micros } from '../../src/core/money.js';
@@ -62,26 +62,33 @@ describe('sqlite spend store group commit', () => {
 
   it('lets a settle wait for the next reserve and commit with it; alone, it commits within LINGER_MS', async () => {
     const { db, store } = hosted();
-    const a = hold(50);
-    await store.reserve(a, null);
-    // Alone: nothing else comes, so it commits on its own after the linger.
-    const started = performance.now();
-    expect(await store.settle(a, m(20))).toMatchObject({ settled: true });
-    expect(performance.now() - started).toBeGreaterThanOrEqual(LINGER_MS - 1);
-    expect(store.ledger('key_g', JAN)).toEqual({ spent: 20, reserved: 0 });
+    // Only setTimeout is faked: the linger's timer moves when the test says, setImmediate (the batches) runs as ever.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const a = hold(50);
+      await store.reserve(a, null);
+      // Alone: nothing commits it until the linger is over.
+      let settled = false;
+      const alone = store.settle(a, m(20)).then((r) => ((settled = true), r));
+      await new Promise((r) => setImmediate(r));
+      expect(settled).toBe(false);
+      expect(store.ledger('key_g', JAN)).toEqual({ spent: 0, reserved: 50 });
+      await vi.advanceTimersByTimeAsync(LINGER_MS);
+      expect(await alone).toMatchObject({ settled: true });
+      expect(store.ledger('key_g', JAN)).toEqual({ spent: 20, reserved: 0 });
 
-    // With a reserve right after it (the next request): one batch, answered together, long before the linger ends.
-    const b = hold(50);
-    await store.reserve(b, null);
-    let settledFirst = false;
-    const settling = store.settle(b, m(30)).then((r) => ((settledFirst = true), r));
-    const timed = performance.now();
-    await store.reserve(hold(10), null);
-    expect(settledFirst).toBe(true);
-    expect(performance.now() - timed).toBeLessThan(LINGER_MS);
-    expect(await settling).toMatchObject({ settled: true, ledger: { spent: 50, reserved: 0 } });
-    expect(store.ledger('key_g', JAN)).toEqual({ spent: 50, reserved: 10 });
-    db.close();
+      // With a reserve after it (the next request): the reserve's batch carries it, the linger never fires.
+      const b = hold(50);
+      await store.reserve(b, null);
+      let joined = false;
+      const settling = store.settle(b, m(30)).then((r) => ((joined = true), r));
+      expect(await store.reserve(hold(10), null)).toMatchObject({ ok: true, ledger: { spent: 50, reserved: 10 } });
+      expect(joined).toBe(true);
+      expect(await settling).toMatchObject({ settled: true, ledger: { spent: 50, reserved: 0 } });
+    } finally {
+      vi.useRealTimers();
+      db.close();
+    }
   });
 
   it('runs the steps of one batch in call order: each sees what the ones before it did', async () => {
