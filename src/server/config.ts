@@ -1,5 +1,6 @@
 // The standalone server's configuration, read from the environment once (SPEC §4) and validated.
 import { z } from 'zod';
+import { DURABILITY_MODES } from '../adapters/sqlite/wal-sync.js';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
@@ -24,7 +25,7 @@ export const serverEnvSchema = z.object({
    * is written (a process crash loses nothing) and syncs the WAL right after on the thread pool, so a power cut can
    * lose only the last sync's commits; `full` answers once that sync is done; `normal` syncs at checkpoints only.
    */
-  TOKENHUB_SQLITE_SYNCHRONOUS: z.enum(['full', 'background', 'normal']).default('background'),
+  TOKENHUB_SQLITE_SYNCHRONOUS: z.enum(DURABILITY_MODES).default('background'),
   /** Admin API token; generated and printed once when unset. */
   TOKENHUB_ADMIN_TOKEN: optionalString,
   OPENAI_API_KEY: optionalString,

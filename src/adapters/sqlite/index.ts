@@ -8,7 +8,7 @@ import { sqliteKeyStore } from './keys.js';
 import { inThreadReader, workerReader, type SqlReader } from './reader.js';
 import { DEFAULT_PRUNE_INTERVAL_MS, sqliteSpendStore, type SqliteSpendStore } from './spend.js';
 import { usageStore } from './usage.js';
-import { noWalSync, walSync } from './wal-sync.js';
+import { DURABILITY_MODES, noWalSync, walSync } from './wal-sync.js';
 
 export { sqliteKeyStore } from './keys.js';
 export { sqliteSpendStore, type SqliteSpendOptions, type SqliteSpendStore } from './spend.js';
@@ -43,7 +43,7 @@ const pathOptions = z.strictObject({
      * syncs the WAL right after, off the event loop; `full` answers once that sync is done; `normal` syncs at
      * checkpoints only. No mode blocks the event loop on the disk.
      */
-    synchronous: z.enum(['full', 'background', 'normal']).default('background'),
+    synchronous: z.enum(DURABILITY_MODES).default('background'),
     pruneIntervalMs,
 });
 const databaseOptions = z.strictObject({

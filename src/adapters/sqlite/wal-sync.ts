@@ -13,7 +13,8 @@ import { close, closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
  *   allows 600 ms), when the requests they belong to die with it too.
  * - `normal`: SQLite's `NORMAL`; the WAL reaches the disk at checkpoints only.
  */
-export type Durability = 'full' | 'background' | 'normal';
+export const DURABILITY_MODES = ['full', 'background', 'normal'] as const;
+export type Durability = (typeof DURABILITY_MODES)[number];
 
 /** Hands back `value` when the commits made so far are as durable as the mode promises. */
 export interface WalSync {
