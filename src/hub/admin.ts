@@ -182,6 +182,11 @@ export function adminTokenMatches(expected: string | undefined, authorization: s
 
 export function adminApi(hub: TokenHub) {
   const month = () => monthOf(hub.clock());
+  /** A key's settled spend this month, once this instance's settles under way have landed (answers settle after they go out). */
+  const monthSpend = async (keyId: string, m = month()) => {
+    await hub.settled();
+    return (await hub.storage.spend.ledger(keyId, m)).spent;
+  };
   return {
     async createKey(body: unknown) {
       const b = parse(createKeySchema, body);
@@ -196,20 +201,16 @@ export function adminApi(hub: TokenHub) {
     },
 
     async listKeys() {
-      await hub.settled(); // month spend includes every answered request
       const records = await hub.storage.keys.list();
       const m = month();
-      const data = await Promise.all(
-        records.map(async (r) => publicKey(r, (await hub.storage.spend.ledger(r.id, m)).spent)),
-      );
+      const data = await Promise.all(records.map(async (r) => publicKey(r, await monthSpend(r.id, m))));
       return { data };
     },
 
     async getKey(id: string) {
-      await hub.settled();
       const r = await hub.storage.keys.get(id);
       if (r === null || r.revokedAt !== null) throw notFound(id);
-      return publicKey(r, (await hub.storage.spend.ledger(r.id, month())).spent);
+      return publicKey(r, await monthSpend(r.id));
     },
 
     async patchKey(id: string, body: unknown) {
@@ -231,8 +232,7 @@ export function adminApi(hub: TokenHub) {
       }
       const r = await hub.keys.update(id, patch);
       if (r === null) throw notFound(id);
-      await hub.settled();
-      return publicKey(r, (await hub.storage.spend.ledger(r.id, month())).spent);
+      return publicKey(r, await monthSpend(r.id));
     },
 
     async revokeKey(id: string) {
