@@ -54,33 +54,15 @@ const COLUMNS = [
 
 const bit = (b: boolean) => (b ? 1 : 0);
 
-const toRow = (r: UsageRecord): UsageDbRow => ({
-  id: r.id,
-  time: r.time,
-  key_id: r.keyId,
-  requested_model: r.requestedModel,
-  model: r.model,
-  provider: r.provider,
-  strategy: r.strategy,
-  input_tokens: r.inputTokens,
-  output_tokens: r.outputTokens,
-  cost: r.cost,
-  estimated: bit(r.estimated),
-  latency_ms: r.latencyMs,
-  ttfb_ms: r.ttfbMs,
-  status: r.status,
-  streamed: bit(r.streamed),
-  error_code: r.errorCode,
-  attempts: r.attempts,
-  providers_tried: JSON.stringify(r.providersTried),
-  tier: r.tier,
-  reason: r.reason,
-  warning: r.warning,
-  needs_tools: bit(r.needsTools),
-  needs_images: bit(r.needsImages),
-  needs_json: bit(r.needsJson),
-  context_tokens: r.contextTokens,
-});
+/**
+ * A record's values in COLUMNS order, for the positional INSERT: better-sqlite3 binds an array of 25 values in
+ * about three quarters of the time it takes to look 25 names up in an object.
+ */
+const rowValues = (r: UsageRecord): unknown[] => [
+  r.id, r.time, r.keyId, r.requestedModel, r.model, r.provider, r.strategy, r.inputTokens, r.outputTokens, r.cost,
+  bit(r.estimated), r.latencyMs, r.ttfbMs, r.status, bit(r.streamed), r.errorCode, r.attempts, JSON.stringify(r.providersTried), r.tier,
+  r.reason, r.warning, bit(r.needsTools), bit(r.needsImages), bit(r.needsJson), r.contextTokens,
+];
 
 const toRecord = (r: UsageDbRow): UsageRecord => ({
   id: r.id,
@@ -180,11 +162,11 @@ export function sqliteUsageStore(db: Database): UsageStore & UsageAnalytics {
  */
 export function usageStore(db: Database, reader: SqlReader, sync: WalSync = noWalSync): UsageStore & UsageAnalytics {
   migrate(db);
-  const insertOne = db.prepare<UsageDbRow>(
-    `INSERT OR IGNORE INTO tokenhub_usage (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`,
+  const insertOne = db.prepare<unknown[]>(
+    `INSERT OR IGNORE INTO tokenhub_usage (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,
   );
   const insertBatch = db.transaction((records: readonly UsageRecord[]) => {
-    for (const r of records) insertOne.run(toRow(r));
+    for (const r of records) insertOne.run(rowValues(r));
   });
   const byId = db.prepare<[string], UsageDbRow>(`SELECT ${COLUMNS.join(', ')} FROM tokenhub_usage WHERE id = ?`);
 
