@@ -8,7 +8,7 @@ import type { Route } from '../core/route.js';
 import type { KeyRecord } from '../ports/keys.js';
 import type { Reservation } from '../ports/spend.js';
 import type { ChatCompletion } from '../providers/types.js';
-import type { StreamOutcome } from '../stream/relay.js';
+import type { Frames, StreamOutcome } from '../stream/relay.js';
 import type { Cancellation } from '../transport/cancellation.js';
 
 /** One upstream try. */
@@ -27,7 +27,7 @@ export type Forwarded =
       kind: 'stream';
       model: ModelEntry;
       provider: string;
-      frames: AsyncGenerator<string, void, undefined>;
+      frames: AsyncGenerator<Frames, void, undefined>;
       outcome: Promise<StreamOutcome>;
     };
 

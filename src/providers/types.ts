@@ -73,6 +73,13 @@ export interface StreamTranslator {
   outputBytes(): number;
   /** True once the upstream signalled a normal end (`[DONE]`, `message_stop`, a final finish reason). */
   completed(): boolean;
+  /**
+   * Optional byte path, for an upstream that already speaks the client's SSE framing: appends to `out` the client's
+   * bytes for every complete event in `bytes` (what `push` would send, `[DONE]` left to the relay as there), keeping
+   * a partial event for the next call; `null` at the end flushes it. When present, the relay uses it instead of
+   * decoding the stream to text and calling `push`. Throws as `push` does.
+   */
+  pushBytes?(bytes: Uint8Array | null, out: Uint8Array[]): void;
 }
 
 /** A configured provider. No framework types, no I/O: the gateway does the sending. */

@@ -28,6 +28,60 @@ export interface RelayOptions {
   clock?: () => number;
 }
 
+/** Client frames ready to write: text, or the upstream's own bytes where the translator has a byte path. */
+export type Frames = string | Uint8Array;
+
+/**
+ * Collects the client frames of the reads so far: through the translator's byte path when it has one (bytes,
+ * joined once per read), else decoded to text and translated event by event.
+ */
+class FrameBuffer {
+  private text = '';
+  private readonly bytes: Uint8Array[] = [];
+  private readonly decoder = new SseDecoder();
+  // StringDecoder keeps a character split across reads for the next one, like TextDecoder's stream mode,
+  // at a seventh of its cost per read.
+  private readonly chars = new StringDecoder('utf8');
+  constructor(private readonly translator: StreamTranslator) {}
+
+  push(read: Uint8Array): void {
+    const t = this.translator;
+    if (t.pushBytes !== undefined) t.pushBytes(read, this.bytes);
+    else for (const ev of this.decoder.push(this.chars.write(read))) for (const chunk of t.push(ev)) this.text += sseData(chunk);
+  }
+
+  /** Flushes an event the upstream left without its final blank line, and the translator's last chunks; returns those as text. */
+  end(): string {
+    const t = this.translator;
+    let tail = '';
+    if (t.pushBytes !== undefined) t.pushBytes(null, this.bytes);
+    else for (const ev of this.decoder.end()) for (const chunk of t.push(ev)) tail += sseData(chunk);
+    for (const chunk of t.end()) tail += sseData(chunk);
+    return tail;
+  }
+
+  /** What is ready, or null; clears it. */
+  take(): Frames | null {
+    if (this.bytes.length > 0) {
+      const ready = this.bytes.length === 1 ? this.bytes[0]! : Buffer.concat(this.bytes);
+      this.bytes.length = 0;
+      return ready;
+    }
+    if (this.text === '') return null;
+    const ready = this.text;
+    this.text = '';
+    return ready;
+  }
+
+  /** What is ready followed by `last`, in one write. */
+  takeWith(last: string): Frames {
+    const ready = this.take();
+    if (ready === null) return last;
+    if (typeof ready === 'string') return ready + last;
+    return Buffer.concat([ready, Buffer.from(last)]);
+  }
+}
+
 /** The SSE error frame a stream ends with when it fails after it started. */
 export function sseErrorFrame(message: string, code: string): string {
   return sseData(JSON.stringify({ error: { message, type: 'upstream_error', param: null, code } }));
@@ -41,7 +95,7 @@ export function relayStream(
   upstream: AsyncIterable<Uint8Array>,
   translator: StreamTranslator,
   { signal, clock = Date.now }: RelayOptions,
-): { frames: AsyncGenerator<string, void, undefined>; outcome: Promise<StreamOutcome> } {
+): { frames: AsyncGenerator<Frames, void, undefined>; outcome: Promise<StreamOutcome> } {
   let resolve!: (o: StreamOutcome) => void;
   const outcome = new Promise<StreamOutcome>((r) => (resolve = r));
   let firstByteAt: number | null = null;
@@ -60,28 +114,19 @@ export function relayStream(
     });
   };
 
-  async function* frames(): AsyncGenerator<string, void, undefined> {
-    const decoder = new SseDecoder();
-    // StringDecoder keeps a character split across reads for the next one, like TextDecoder's stream mode,
-    // at a seventh of its cost per read.
-    const text = new StringDecoder('utf8');
-    // Frames translated but not yet yielded; kept outside the loop so an error mid-batch still sends what came before it.
-    let out = '';
+  async function* frames(): AsyncGenerator<Frames, void, undefined> {
+    const out = new FrameBuffer(translator);
     try {
       try {
         for await (const bytes of upstream) {
-          const events = decoder.push(text.write(bytes));
-          for (const ev of events) for (const chunk of translator.push(ev)) out += sseData(chunk);
-          if (out !== '') {
+          out.push(bytes);
+          const ready = out.take();
+          if (ready !== null) {
             firstByteAt ??= clock();
-            const ready = out;
-            out = '';
             yield ready;
           }
         }
-        let tail = '';
-        for (const ev of decoder.end()) for (const chunk of translator.push(ev)) tail += sseData(chunk);
-        for (const chunk of translator.end()) tail += sseData(chunk);
+        let tail = out.end();
         if (!translator.completed()) {
           error = { message: 'The provider ended the stream before it was complete.', code: 'stream_incomplete' };
           tail += sseErrorFrame(error.message, error.code);
@@ -89,7 +134,7 @@ export function relayStream(
           tail += SSE_DONE;
         }
         firstByteAt ??= clock();
-        yield tail;
+        yield out.takeWith(tail);
       } catch (err) {
         if (signal.aborted) return; // the client left: nobody to tell
         error =
@@ -99,7 +144,8 @@ export function relayStream(
               ? { message: 'The provider sent a malformed stream event.', code: 'upstream_error' }
               : { message: 'The provider stream failed mid-way.', code: 'stream_interrupted' };
         firstByteAt ??= clock();
-        yield out + sseErrorFrame(error.message, error.code);
+        // What was translated before the failure still goes out, ahead of the error frame.
+        yield out.takeWith(sseErrorFrame(error.message, error.code));
       }
     } finally {
       finish();

@@ -1,5 +1,6 @@
 // Writes relayed SSE frames to a Node response with backpressure; shared by every binding.
 import type { ServerResponse } from 'node:http';
+import type { Frames } from './relay.js';
 
 /**
  * How long response headers that were written but not flushed wait for the first frame, ms. Usually
@@ -14,7 +15,7 @@ export const HEADERS_WAIT_MS = 20;
  * when the client reads slower than the upstream writes, so a slow client never makes the gateway
  * buffer a whole stream. When the client goes away the generator is returned, which ends the relay.
  */
-export async function writeFrames(frames: AsyncGenerator<string, void, undefined>, res: ServerResponse): Promise<void> {
+export async function writeFrames(frames: AsyncGenerator<Frames, void, undefined>, res: ServerResponse): Promise<void> {
   // `headersSent` is already true after writeHead, so the timer is set either way; flushing headers
   // that already left writes nothing.
   let headersTimer: NodeJS.Timeout | null = setTimeout(() => {

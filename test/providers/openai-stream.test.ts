@@ -1,6 +1,7 @@
 // The OpenAI-compatible stream translator: what the client receives for each upstream chunk, whatever shape it comes in.
 import { describe, expect, it } from 'vitest';
 import { openai } from '../../src/providers/openai/index.js';
+import { UpstreamStreamError } from '../../src/providers/types.js';
 
 const info = { id: 'chatcmpl-x', created: 1, model: 'openai/gpt-4o-mini' };
 const translator = (includeUsage: boolean) => openai({ apiKey: 'sk-test' }).streamTranslator(info, includeUsage);
@@ -23,7 +24,31 @@ const chunks = {
   duplicateModel: '{"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"x"}}],"model":"gpt-4o-mini"}',
   noModel: '{"id":"c","choices":[{"index":0,"delta":{"content":"x"}}],"usage":null}',
   contentWithModelKey: '{"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"{\\"model\\":\\"gpt-4o-mini\\"}"}}],"usage":null}',
+  // As OpenAI sends them today: usage null before a trailing obfuscation field.
+  obfuscated: '{"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","service_tier":"default","system_fingerprint":null,"choices":[{"index":0,"delta":{"content":" a"},"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"x1"}',
+  firstWithRole: '{"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"finish_reason":null}],"usage":null}',
+  emptyDelta: '{"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}',
+  toolCall: '{"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\\"a\\":1}"}}]}}],"usage":null}',
+  twoChoices: '{"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"a"}},{"index":1,"delta":{"content":"b"}}],"usage":null}',
+  usageFirst: '{"usage":null,"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"x"}}]}',
+  contentNull: '{"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":null}}],"usage":null}',
+  keyNamedLikeOurs: '{"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"usage"},"x":{"error":"model"}}],"usage":null}',
 };
+
+/**
+ * What the client gets when the event comes through the byte path (`pushBytes`), as the relay uses it: the events
+ * `push` would send, as SSE frames.
+ */
+function viaBytes(includeUsage: boolean, raws: string[]) {
+  const t = translator(includeUsage);
+  const out: Uint8Array[] = [];
+  t.pushBytes!(Buffer.from(raws.map((r) => `data: ${r}\n\n`).join('')), out);
+  t.pushBytes!(null, out);
+  const text = Buffer.concat(out).toString('utf8');
+  const frames = text === '' ? [] : text.slice(0, -2).split('\n\n');
+  for (const f of frames) expect(f.startsWith('data: ')).toBe(true);
+  return { t, sent: frames.map((f) => JSON.parse(f.slice(6)) as Record<string, unknown>) };
+}
 
 describe('OpenAI-compatible stream translator', () => {
   for (const includeUsage of [true, false]) {
@@ -38,6 +63,55 @@ describe('OpenAI-compatible stream translator', () => {
       });
     }
   }
+
+  for (const includeUsage of [true, false]) {
+    it(`byte path, usage ${includeUsage ? 'asked for' : 'not asked for'}: every shape gives what push gives, and counts the same bytes`, () => {
+      for (const [name, raw] of Object.entries(chunks)) {
+        const { t, sent } = viaBytes(includeUsage, [raw]);
+        expect(sent, name).toEqual([expected(raw, includeUsage)]);
+        const viaPush = translator(includeUsage);
+        viaPush.push({ event: undefined, data: raw });
+        expect(t.outputBytes(), name).toBe(viaPush.outputBytes());
+      }
+    });
+  }
+
+  it('byte path: a stream cut anywhere, CR line ends, comments and a last event without its blank line come out as push gives them', () => {
+    const raws = [chunks.firstWithRole, chunks.plain, chunks.noUsageKey, chunks.obfuscated, chunks.emptyDelta];
+    const wire = `: keep-alive\n\n${raws.map((r) => `data: ${r}\n\n`).join('')}data: [DONE]`;
+    const want = raws.map((r) => expected(r, false));
+    const run = (reads: string[]) => {
+      const t = translator(false);
+      const out: Uint8Array[] = [];
+      for (const r of reads) t.pushBytes!(Buffer.from(r), out);
+      t.pushBytes!(null, out);
+      const frames = Buffer.concat(out).toString('utf8').split('\n\n').filter((f) => f !== '');
+      return { t, sent: frames.map((f) => JSON.parse(f.slice(6)) as unknown) };
+    };
+    for (let cut = 1; cut < wire.length; cut += 7) {
+      const { t, sent } = run([wire.slice(0, cut), wire.slice(cut)]);
+      expect(sent).toEqual(want);
+      expect(t.completed()).toBe(true);
+    }
+    const crlf = run([wire.replaceAll('\n', '\r\n')]);
+    expect(crlf.sent).toEqual(want);
+    expect(crlf.t.completed()).toBe(true);
+  });
+
+  it('byte path: the usage chunk is metered, an error event throws, a malformed event that is not plain throws', () => {
+    const raw = '{"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":9,"total_tokens":21}}';
+    const hidden = viaBytes(false, [chunks.plain, raw]);
+    expect(hidden.sent).toEqual([expected(chunks.plain, false)]);
+    expect(hidden.t.usage()).toEqual({ inputTokens: 12, outputTokens: 9, estimated: false });
+    expect(viaBytes(true, [raw]).sent).toEqual([expected(raw, true)]);
+
+    const out: Uint8Array[] = [];
+    const failing = translator(true);
+    expect(() => failing.pushBytes!(Buffer.from(`data: ${chunks.plain}\n\ndata: {"error":{"message":"overloaded","type":"server_error"}}\n\n`), out)).toThrow(UpstreamStreamError);
+    // What came before the error is kept for the client.
+    expect(JSON.parse(Buffer.concat(out).toString('utf8').slice(6, -2))).toEqual(expected(chunks.plain, true));
+    expect(() => translator(true).pushBytes!(Buffer.from('data: {"id":"c","model":\n\n'), [])).toThrow(SyntaxError);
+  });
 
   it('keeps the usage chunk when the client asked for it and drops it otherwise, metering it either way', () => {
     const raw = '{"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":9,"total_tokens":21}}';

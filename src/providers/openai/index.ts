@@ -5,7 +5,9 @@ import type { ChatRequest } from '../../core/request.js';
 import type { ModelEntry } from '../../core/catalog.js';
 import type { ChatCompletion, ExchangeInfo, MappedResponse, Provider, StreamTranslator, UpstreamRequest } from '../types.js';
 import { UpstreamStreamError } from '../types.js';
-import type { SseEvent } from '../../stream/sse.js';
+import { StringDecoder } from 'node:string_decoder';
+import { SseDecoder, sseData, type SseEvent } from '../../stream/sse.js';
+import { plainChunk, USAGE_NULL_BYTES } from './plain-chunk.js';
 
 export const openAICompatibleOptionsSchema = z.object({
   /** Provider name used in model ids (`name/model`). Default `openai`. */
@@ -42,14 +44,80 @@ function deltaBytes(chunk: { choices?: Array<{ delta?: Record<string, unknown> }
   return n;
 }
 
+const BLANK_LINE = Buffer.from('\n\n');
+const DONE_EVENT = Buffer.from('data: [DONE]');
+const CR = 13;
+
+const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
 class OpenAIStreamTranslator implements StreamTranslator {
   private seenUsage: Usage | null = null;
   private bytes = 0;
   private done = false;
   /** The public model id as it goes inside a JSON string, computed once per stream. */
   private readonly modelText: string;
+  private readonly modelBytes: Buffer;
+  /** Byte path: what came after the last whole event, waiting for the rest of it. */
+  private partial: Buffer | null = null;
+  /** Byte path: decodes one event that is not a plain chunk, for `push`. */
+  private readonly oneEvent = new SseDecoder();
+  /** Set once the stream showed a `\r` (CR line ends): from then on it is decoded as text, which handles every line end. */
+  private text: { chars: StringDecoder; events: SseDecoder } | null = null;
+
   constructor(private readonly info: ExchangeInfo, private readonly includeUsage: boolean) {
     this.modelText = JSON.stringify(info.model).slice(1, -1);
+    this.modelBytes = Buffer.from(this.modelText);
+  }
+
+  /**
+   * The upstream already sends the client's framing, so plain chunks (`plainChunk`) go out as the upstream's bytes with
+   * the public model spliced in and an unasked-for `"usage":null` cut: no decoding to text, no JSON.parse, no
+   * re-encoding. Every other event is decoded and goes through `push`. Events are cut at `\n\n`, which never falls
+   * inside a UTF-8 character.
+   */
+  pushBytes(bytes: Uint8Array | null, out: Uint8Array[]): void {
+    if (this.text !== null) return this.pushText(bytes, out);
+    const partial = this.partial;
+    this.partial = null;
+    if (bytes === null) {
+      this.text = { chars: new StringDecoder('utf8'), events: new SseDecoder() };
+      if (partial !== null) this.pushText(partial, out);
+      return this.pushText(null, out);
+    }
+    const buf = partial === null ? asBuffer(bytes) : Buffer.concat([partial, bytes]);
+    if (buf.indexOf(CR) !== -1) {
+      this.text = { chars: new StringDecoder('utf8'), events: new SseDecoder() };
+      return this.pushText(buf, out);
+    }
+    let start = 0;
+    for (let end = buf.indexOf(BLANK_LINE); end !== -1; end = buf.indexOf(BLANK_LINE, start)) {
+      if (end > start) this.event(buf.subarray(start, end), out);
+      start = end + 2;
+    }
+    if (start < buf.length) this.partial = buf.subarray(start);
+  }
+
+  private event(ev: Buffer, out: Uint8Array[]): void {
+    const c = plainChunk(ev);
+    if (c === null) {
+      if (ev.equals(DONE_EVENT)) this.done = true;
+      else for (const e of this.oneEvent.push(`${ev.toString('utf8')}\n\n`)) this.send(e, out);
+      return;
+    }
+    this.bytes += c.contentBytes;
+    out.push(ev.subarray(0, c.modelFrom), this.modelBytes);
+    if (c.usageNullAt === -1 || this.includeUsage) out.push(ev.subarray(c.modelTo), BLANK_LINE);
+    else out.push(ev.subarray(c.modelTo, c.usageNullAt), ev.subarray(c.usageNullAt + USAGE_NULL_BYTES), BLANK_LINE);
+  }
+
+  private pushText(bytes: Uint8Array | null, out: Uint8Array[]): void {
+    const { chars, events } = this.text!;
+    if (bytes !== null) for (const e of events.push(chars.write(asBuffer(bytes)))) this.send(e, out);
+    else for (const e of [...events.push(chars.end()), ...events.end()]) this.send(e, out);
+  }
+
+  private send(event: SseEvent, out: Uint8Array[]): void {
+    for (const chunk of this.push(event)) out.push(Buffer.from(sseData(chunk)));
   }
 
   push(event: SseEvent): string[] {

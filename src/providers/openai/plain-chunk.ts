@@ -1,0 +1,157 @@
+// Reads, in the bytes of one OpenAI stream event, the few parts the gateway uses or changes, in one pass, without parsing it.
+
+/** Where the parts the gateway reads sit in one plain chunk event. Offsets are into the event's bytes. */
+export interface PlainChunk {
+  /** The upstream model name, inside its quotes: the relay puts the public model in [modelFrom, modelTo). */
+  modelFrom: number;
+  modelTo: number;
+  /** UTF-8 bytes of the delta's text, escapes decoded: what the output estimate counts when no usage comes. */
+  contentBytes: number;
+  /** Where a top-level `,"usage":null` starts (USAGE_NULL_BYTES long; cut when the client did not ask for usage), or -1. */
+  usageNullAt: number;
+}
+
+/** Length of `,"usage":null`. */
+export const USAGE_NULL_BYTES = 13;
+
+const QUOTE = 34;
+const COMMA = 44;
+const COLON = 58;
+const OPEN_BRACKET = 91;
+const BACKSLASH = 92;
+const CLOSE_BRACKET = 93;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const DATA_OBJECT = Buffer.from('data: {');
+const NULL = Buffer.from('null');
+
+/** A key's name as bytes, compared in place. */
+const name = (s: string) => Buffer.from(s, 'latin1');
+const MODEL = name('model');
+const USAGE = name('usage');
+const ERROR = name('error');
+const CHOICES = name('choices');
+const DELTA = name('delta');
+const CONTENT = name('content');
+
+function is(ev: Uint8Array, from: number, to: number, key: Buffer): boolean {
+  if (to - from !== key.length) return false;
+  for (let i = 0; i < key.length; i++) if (ev[from + i] !== key[i]) return false;
+  return true;
+}
+
+/**
+ * The parts of `ev` (one event, `data: {…}` without its blank line) when it is a chunk in the plain shape every
+ * OpenAI-compatible server sends for generated text, else null and the caller parses the event whole: compact JSON
+ * (no whitespace outside strings) on one `data` line; one top-level `model` with a plain string; no top-level
+ * `error`; a top-level `usage`, if any, `null` and after the first member; a `choices` array with at most one
+ * `delta`, which holds only `content` (a string) or nothing. So the first chunk (with its role), tool calls,
+ * refusals, the usage chunk and errors all take the full parse.
+ *
+ * One pass over the bytes, following strings (and their escapes) and nesting; what it does not read — ids, finish
+ * reasons, logprobs, vendor fields — goes to the client as the provider wrote it, unchecked.
+ */
+export function plainChunk(ev: Uint8Array): PlainChunk | null {
+  const end = ev.length;
+  if (end < DATA_OBJECT.length + 1 || ev[end - 1] !== CLOSE_BRACE) return null;
+  for (let i = 0; i < DATA_OBJECT.length; i++) if (ev[i] !== DATA_OBJECT[i]) return null;
+
+  let modelFrom = -1;
+  let modelTo = -1;
+  let contentBytes = 0;
+  let usageNullAt = -1;
+  let deltas = 0;
+  let depth = 1;
+  /** Depth of the `choices` array while inside it, else -1. */
+  let choicesAt = -1;
+  /** Depth of the one `delta` object while inside it, else -1. */
+  let deltaAt = -1;
+  /** The key just read (its bytes), until its value starts. */
+  let keyFrom = -1;
+  let keyTo = -1;
+  for (let i = DATA_OBJECT.length; i < end; i++) {
+    const c = ev[i]!;
+    if (c === QUOTE) {
+      const from = i + 1;
+      let escaped = false;
+      for (i = from; i < end; i++) {
+        const s = ev[i];
+        if (s === QUOTE) break;
+        if (s === BACKSLASH) {
+          escaped = true;
+          i++;
+        }
+      }
+      if (i >= end) return null;
+      if (ev[i + 1] === COLON) {
+        // A key: remember it, check the ones that decide the shape.
+        keyFrom = from;
+        keyTo = i;
+        i++;
+        if (depth === 1) {
+          if (is(ev, from, keyTo, ERROR)) return null;
+          if (is(ev, from, keyTo, USAGE)) {
+            if (ev[from - 2] !== COMMA || usageNullAt !== -1 || !is(ev, i + 1, i + 5, NULL)) return null;
+            usageNullAt = from - 2;
+          }
+        } else if (depth === deltaAt && !is(ev, from, keyTo, CONTENT)) {
+          return null;
+        }
+        continue;
+      }
+      // A string value: of the key read before it.
+      if (keyFrom !== -1) {
+        if (depth === 1 && is(ev, keyFrom, keyTo, MODEL)) {
+          if (modelFrom !== -1 || escaped) return null;
+          modelFrom = from;
+          modelTo = i;
+        } else if (depth === deltaAt) {
+          const bytes = escaped ? escapedBytes(ev, from, i) : i - from;
+          if (bytes < 0) return null;
+          contentBytes += bytes;
+        }
+        keyFrom = -1;
+      }
+      continue;
+    }
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      depth++;
+      if (keyFrom !== -1) {
+        if (depth === 2 && c === OPEN_BRACKET && is(ev, keyFrom, keyTo, CHOICES)) choicesAt = depth;
+        else if (choicesAt !== -1 && depth === choicesAt + 2 && c === OPEN_BRACE && is(ev, keyFrom, keyTo, DELTA)) {
+          if (++deltas > 1) return null;
+          deltaAt = depth;
+        }
+      }
+      keyFrom = -1;
+      continue;
+    }
+    if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (depth === deltaAt) deltaAt = -1;
+      if (depth === choicesAt) choicesAt = -1;
+      depth--;
+      if (depth === 0 && i !== end - 1) return null;
+      keyFrom = -1;
+      continue;
+    }
+    if (c === COMMA) {
+      keyFrom = -1;
+      continue;
+    }
+    // Numbers, true, false, null: printable ASCII other than the above. Whitespace or a control byte: not compact.
+    if (c <= 32 || c >= 127) return null;
+    // A value other than a string for `model`, or one inside the delta (e.g. `"content":null`): not plain.
+    if (keyFrom !== -1 && ((depth === 1 && is(ev, keyFrom, keyTo, MODEL)) || depth === deltaAt)) return null;
+  }
+  if (depth !== 0 || modelFrom === -1) return null;
+  return { modelFrom, modelTo, contentBytes, usageNullAt };
+}
+
+/** UTF-8 bytes of a JSON string's text with escapes, or -1 when the escapes are not valid JSON. */
+function escapedBytes(ev: Uint8Array, from: number, to: number): number {
+  try {
+    return Buffer.byteLength(JSON.parse(`"${Buffer.from(ev.buffer, ev.byteOffset + from, to - from).toString('utf8')}"`) as string);
+  } catch {
+    return -1;
+  }
+}

@@ -1,0 +1,69 @@
+// plainChunk: which OpenAI stream events the relay may pass as bytes, and where their model, text and usage sit.
+import { describe, expect, it } from 'vitest';
+import { plainChunk, USAGE_NULL_BYTES } from '../../src/providers/openai/plain-chunk.js';
+import { openai } from '../../src/providers/openai/index.js';
+
+const event = (json: string) => Buffer.from(`data: ${json}`);
+const text = '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1750000000,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":" Hello"},"logprobs":null,"finish_reason":null}],"usage":null}';
+
+describe('plainChunk', () => {
+  it('finds the model, the text bytes and the trailing usage null of a text chunk', () => {
+    const ev = event(text);
+    const c = plainChunk(ev)!;
+    expect(ev.subarray(c.modelFrom, c.modelTo).toString()).toBe('gpt-4o-mini-2024-07-18');
+    expect(c.contentBytes).toBe(Buffer.byteLength(' Hello'));
+    expect(ev.subarray(c.usageNullAt, c.usageNullAt + USAGE_NULL_BYTES).toString()).toBe(',"usage":null');
+  });
+
+  it('counts the text as decoded when it has escapes or characters beyond ASCII', () => {
+    const c = plainChunk(event('{"model":"m","choices":[{"delta":{"content":"é \\"q\\" \\u00e9\\n🎉"}}]}'))!;
+    expect(c.contentBytes).toBe(Buffer.byteLength('é "q" é\n🎉'));
+    expect(c.usageNullAt).toBe(-1);
+  });
+
+  const plain: Record<string, string> = {
+    'a text chunk': text,
+    'the last one (empty delta, a finish reason)': '{"id":"c","model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}',
+    'usage null before a later field': '{"id":"c","model":"m","choices":[{"index":0,"delta":{"content":"a"}}],"usage":null,"obfuscation":"x"}',
+    'no choices yet': '{"id":"c","model":"m","choices":[]}',
+    'a key named like ours deeper down, and our names as values': '{"id":"c","model":"m","choices":[{"delta":{"content":"usage"},"x":{"error":"model","model":"y"}}]}',
+    'a model key nested before the top-level one': '{"meta":{"model":"internal"},"model":"m","choices":[]}',
+  };
+  const notPlain: Record<string, string> = {
+    'the first chunk (role and refusal in the delta)': '{"id":"c","model":"m","choices":[{"delta":{"role":"assistant","content":"","refusal":null}}]}',
+    'a tool call': '{"id":"c","model":"m","choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}}]}',
+    'the usage chunk': '{"id":"c","model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}',
+    'an error': '{"error":{"message":"overloaded","type":"server_error"}}',
+    'an error beside a model': '{"model":"m","error":"x","choices":[]}',
+    'two choices': '{"model":"m","choices":[{"delta":{"content":"a"}},{"delta":{"content":"b"}}]}',
+    'content null': '{"model":"m","choices":[{"delta":{"content":null}}]}',
+    'spaces outside strings': '{"model": "m", "choices": []}',
+    'no model': '{"id":"c","choices":[]}',
+    'the model twice': '{"model":"m","choices":[],"model":"n"}',
+    'an escaped model': '{"model":"m\\"x","choices":[]}',
+    'a model that is not a string': '{"model":7,"choices":[]}',
+    'usage as the first member': '{"usage":null,"model":"m","choices":[]}',
+    'usage twice': '{"model":"m","choices":[],"usage":null,"usage":null}',
+    'something after the object': '{"model":"m","choices":[]}}',
+    'an unfinished string': '{"model":"m","choices":[{"delta":{"content":"ab',
+    'two data lines': '{"model":"m",\ndata: "choices":[]}',
+  };
+  for (const [name, json] of Object.entries(plain)) it(`plain: ${name}`, () => expect(plainChunk(event(json))).not.toBeNull());
+  for (const [name, json] of Object.entries(notPlain)) it(`not plain: ${name}`, () => expect(plainChunk(event(json))).toBeNull());
+  it('not plain: [DONE], comments, other fields', () => {
+    for (const raw of ['data: [DONE]', ': keep-alive', 'event: message']) expect(plainChunk(Buffer.from(raw))).toBeNull();
+  });
+
+  it('the byte path sends a plain chunk as the upstream wrote it, only the model changed and an unasked-for usage null cut', () => {
+    const info = { id: 'chatcmpl-x', created: 1, model: 'openai/gpt-4o-mini' };
+    const wire = Buffer.from(`data: ${text}\n\n`);
+    const send = (includeUsage: boolean) => {
+      const out: Uint8Array[] = [];
+      openai({ apiKey: 'sk-test' }).streamTranslator(info, includeUsage).pushBytes!(wire, out);
+      return Buffer.concat(out).toString();
+    };
+    const withPublicModel = text.replace('"model":"gpt-4o-mini-2024-07-18"', '"model":"openai/gpt-4o-mini"');
+    expect(send(true)).toBe(`data: ${withPublicModel}\n\n`);
+    expect(send(false)).toBe(`data: ${withPublicModel.replace(',"usage":null', '')}\n\n`);
+  });
+});
