@@ -32,6 +32,7 @@ const chunks = {
   twoChoices: '{"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"a"}},{"index":1,"delta":{"content":"b"}}],"usage":null}',
   usageFirst: '{"usage":null,"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"x"}}]}',
   contentNull: '{"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":null}}],"usage":null}',
+  refusal: '{"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"refusal":"I can\'t help with ☃"}}],"usage":null}',
   keyNamedLikeOurs: '{"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"usage"},"x":{"error":"model"}}],"usage":null}',
 };
 

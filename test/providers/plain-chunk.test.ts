@@ -15,6 +15,10 @@ describe('plainChunk', () => {
     expect(ev.subarray(c.usageNullAt, c.usageNullAt + USAGE_NULL_BYTES).toString()).toBe(',"usage":null');
   });
 
+  it('counts the text of content and refusal, not the role', () => {
+    expect(plainChunk(event('{"model":"m","choices":[{"delta":{"role":"assistant","content":"ab","refusal":"cde"}}]}'))!.contentBytes).toBe(5);
+  });
+
   it('counts the text as decoded when it has escapes or characters beyond ASCII', () => {
     const c = plainChunk(event('{"model":"m","choices":[{"delta":{"content":"é \\"q\\" \\u00e9\\n🎉"}}]}'))!;
     expect(c.contentBytes).toBe(Buffer.byteLength('é "q" é\n🎉'));
@@ -28,15 +32,17 @@ describe('plainChunk', () => {
     'no choices yet': '{"id":"c","model":"m","choices":[]}',
     'a key named like ours deeper down, and our names as values': '{"id":"c","model":"m","choices":[{"delta":{"content":"usage"},"x":{"error":"model","model":"y"}}]}',
     'a model key nested before the top-level one': '{"meta":{"model":"internal"},"model":"m","choices":[]}',
+    'the first chunk (role, empty content, refusal null)': '{"id":"c","model":"m","choices":[{"delta":{"role":"assistant","content":"","refusal":null}}]}',
+    'content null': '{"model":"m","choices":[{"delta":{"content":null}}]}',
   };
   const notPlain: Record<string, string> = {
-    'the first chunk (role and refusal in the delta)': '{"id":"c","model":"m","choices":[{"delta":{"role":"assistant","content":"","refusal":null}}]}',
+    'a delta key it does not read': '{"id":"c","model":"m","choices":[{"delta":{"audio":{"id":"a"}}}]}',
+    'a number in the delta': '{"model":"m","choices":[{"delta":{"content":1}}]}',
     'a tool call': '{"id":"c","model":"m","choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}}]}',
     'the usage chunk': '{"id":"c","model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}',
     'an error': '{"error":{"message":"overloaded","type":"server_error"}}',
     'an error beside a model': '{"model":"m","error":"x","choices":[]}',
     'two choices': '{"model":"m","choices":[{"delta":{"content":"a"}},{"delta":{"content":"b"}}]}',
-    'content null': '{"model":"m","choices":[{"delta":{"content":null}}]}',
     'spaces outside strings': '{"model": "m", "choices": []}',
     'no model': '{"id":"c","choices":[]}',
     'the model twice': '{"model":"m","choices":[],"model":"n"}',

@@ -33,6 +33,12 @@ const ERROR = name('error');
 const CHOICES = name('choices');
 const DELTA = name('delta');
 const CONTENT = name('content');
+const REFUSAL = name('refusal');
+const ROLE = name('role');
+
+/** The delta keys a plain chunk may have; the text of the first two is what the output estimate counts. */
+const counted = (ev: Uint8Array, from: number, to: number) => is(ev, from, to, CONTENT) || is(ev, from, to, REFUSAL);
+const deltaKey = (ev: Uint8Array, from: number, to: number) => counted(ev, from, to) || is(ev, from, to, ROLE);
 
 function is(ev: Uint8Array, from: number, to: number, key: Buffer): boolean {
   if (to - from !== key.length) return false;
@@ -45,8 +51,8 @@ function is(ev: Uint8Array, from: number, to: number, key: Buffer): boolean {
  * OpenAI-compatible server sends for generated text, else null and the caller parses the event whole: compact JSON
  * (no whitespace outside strings) on one `data` line; one top-level `model` with a plain string; no top-level
  * `error`; a top-level `usage`, if any, `null` and after the first member; a `choices` array with at most one
- * `delta`, which holds only `content` (a string) or nothing. So the first chunk (with its role), tool calls,
- * refusals, the usage chunk and errors all take the full parse.
+ * `delta`, which holds nothing but `role`, `content` and `refusal`, each a string or null. So tool calls, the usage
+ * chunk and errors take the full parse.
  *
  * One pass over the bytes, following strings (and their escapes) and nesting; what it does not read — ids, finish
  * reasons, logprobs, vendor fields — goes to the client as the provider wrote it, unchecked.
@@ -94,7 +100,7 @@ export function plainChunk(ev: Uint8Array): PlainChunk | null {
             if (ev[from - 2] !== COMMA || usageNullAt !== -1 || !is(ev, i + 1, i + 5, NULL)) return null;
             usageNullAt = from - 2;
           }
-        } else if (depth === deltaAt && !is(ev, from, keyTo, CONTENT)) {
+        } else if (depth === deltaAt && !deltaKey(ev, from, keyTo)) {
           return null;
         }
         continue;
@@ -105,7 +111,7 @@ export function plainChunk(ev: Uint8Array): PlainChunk | null {
           if (modelFrom !== -1 || escaped) return null;
           modelFrom = from;
           modelTo = i;
-        } else if (depth === deltaAt) {
+        } else if (depth === deltaAt && counted(ev, keyFrom, keyTo)) {
           const bytes = escaped ? escapedBytes(ev, from, i) : i - from;
           if (bytes < 0) return null;
           contentBytes += bytes;
@@ -140,8 +146,13 @@ export function plainChunk(ev: Uint8Array): PlainChunk | null {
     }
     // Numbers, true, false, null: printable ASCII other than the above. Whitespace or a control byte: not compact.
     if (c <= 32 || c >= 127) return null;
-    // A value other than a string for `model`, or one inside the delta (e.g. `"content":null`): not plain.
-    if (keyFrom !== -1 && ((depth === 1 && is(ev, keyFrom, keyTo, MODEL)) || depth === deltaAt)) return null;
+    // A value other than a string for `model`, or other than a string or null inside the delta: not plain.
+    if (keyFrom !== -1 && depth === 1 && is(ev, keyFrom, keyTo, MODEL)) return null;
+    if (keyFrom !== -1 && depth === deltaAt) {
+      if (!is(ev, i, i + 4, NULL)) return null;
+      i += 3;
+      keyFrom = -1;
+    }
   }
   if (depth !== 0 || modelFrom === -1) return null;
   return { modelFrom, modelTo, contentBytes, usageNullAt };
