@@ -22,6 +22,8 @@ const config = {
   storage: process.env.BENCH_STORAGE === 'memory' ? 'memory' : 'sqlite',
   /** Another build of the gateway (a copy of dist/ from before a change) measured beside the current one. */
   beforeDist: process.env.BENCH_BEFORE_DIST ? resolve(process.env.BENCH_BEFORE_DIST) : null,
+  /** Fresh baseline and gateway processes for every round (`BENCH_RESTART=0`: one process each for the whole run). */
+  restart: process.env.BENCH_RESTART !== '0',
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,8 +63,9 @@ function ask(child, message, answer, timeoutMs) {
     child.send(message);
   });
 }
-async function stopAll() {
-  await Promise.all(children.map((c) => new Promise((resolve) => {
+/** Asks a child to stop (a gateway flushes its usage records) and waits for it to exit; SIGKILL after 15 s. */
+function stop(c) {
+  return new Promise((resolve) => {
     if (c.exitCode !== null || c.signalCode !== null) return resolve();
     const kill = setTimeout(() => c.kill('SIGKILL'), 15_000);
     c.once('exit', () => {
@@ -70,8 +73,9 @@ async function stopAll() {
       resolve();
     });
     c.send({ type: 'stop' });
-  })));
+  });
 }
+const stopAll = () => Promise.all(children.map(stop));
 
 // ---- the run --------------------------------------------------------------------------------
 
@@ -99,7 +103,8 @@ try {
   upstream = await start('upstream.mjs');
   const upstreamURL = `http://127.0.0.1:${upstream.port}/v1`;
   const connections = String(Math.max(256, config.streams + 24));
-  baseline = await start('proxy.mjs', { env: { UPSTREAM_URL: upstreamURL, BENCH_UPSTREAM_CONNECTIONS: connections } });
+  const startBaseline = () => start('proxy.mjs', { env: { UPSTREAM_URL: upstreamURL, BENCH_UPSTREAM_CONNECTIONS: connections } });
+  baseline = await startBaseline();
   const profileDir = join(workDir, 'profiles');
   const startGateway = (name, dist) => start('gateway.mjs', {
     execArgv: ['--expose-gc', ...(config.profile && name === 'tokenhub' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
@@ -119,9 +124,13 @@ try {
   const before = config.beforeDist === null ? null : await startGateway('before', config.beforeDist);
   load = await start('load.mjs');
 
-  const baselineTarget = { name: 'baseline', pid: baseline.pid, origin: `http://127.0.0.1:${baseline.port}`, headers: { 'content-type': 'application/json' } };
-  const gatewayTarget = await gatewayTargetOf('tokenhub', gateway);
-  const targets = [baselineTarget, gatewayTarget, ...(before === null ? [] : [await gatewayTargetOf('before', before)])];
+  const baselineTarget = Object.assign(runningAs(baseline, startBaseline), { name: 'baseline', headers: { 'content-type': 'application/json' }, sent: 0 });
+  const gatewayTarget = await gatewayTargetOf('tokenhub', gateway, () => startGateway('tokenhub'));
+  const targets = [
+    baselineTarget,
+    gatewayTarget,
+    ...(before === null ? [] : [await gatewayTargetOf('before', before, () => startGateway('before', config.beforeDist))]),
+  ];
   for (const t of targets) await sanityCheck(t);
 
   const phase = async (target, spec) => {
@@ -145,8 +154,14 @@ try {
   console.log(`bench: ${loadScenarios.length} scenarios × ${config.rounds} rounds × (${targets.map((t) => t.name).join(', ')}), ` +
     `${config.warmupSeconds}+${config.seconds} s each (~${Math.ceil(est / 60)} min); tokenhub storage: ${config.storage}`);
   for (let round = 1; round <= config.rounds; round++) {
+    // The same build measured in two processes differed by up to a fifth in CPU per request, for the whole life of
+    // each process: fresh processes every round let the medians average that out instead of crowning one process.
+    if (round > 1 && config.restart) for (const t of targets) await t.restart();
+    // Each round starts with the next target: the phase right after another one measured consistently slower
+    // (up to a quarter more CPU per request for the same build), so no target may keep one place in the order.
+    const order = targets.map((_, i) => targets[(i + round - 1) % targets.length]);
     for (const s of loadScenarios) {
-      for (const t of targets) {
+      for (const t of order) {
         const r = await phase(t, {
           body: s.body, stream: s.stream, connections: s.connections,
           warmupMs: config.warmupSeconds * 1000, durationMs: config.seconds * 1000,
@@ -193,8 +208,23 @@ try {
   for (const c of children) c.kill('SIGKILL');
 }
 
+/** A target's process and where it listens, and how to replace it with a fresh one (same database, same key). */
+function runningAs(started, startAgain) {
+  const t = {
+    child: started.child,
+    pid: started.pid,
+    origin: `http://127.0.0.1:${started.port}`,
+    async restart() {
+      await stop(t.child);
+      const next = await startAgain();
+      Object.assign(t, { child: next.child, pid: next.pid, origin: `http://127.0.0.1:${next.port}` });
+    },
+  };
+  return t;
+}
+
 /** A capped key created through the gateway's admin API, and the target the load generator uses. */
-async function gatewayTargetOf(name, child) {
+async function gatewayTargetOf(name, child, startAgain) {
   const origin = `http://127.0.0.1:${child.port}`;
   const created = await fetch(`${origin}/admin/keys`, {
     method: 'POST',
@@ -203,7 +233,9 @@ async function gatewayTargetOf(name, child) {
   });
   if (created.status !== 201) throw new Error(`${name}: creating the bench key failed: HTTP ${created.status} ${await created.text()}`);
   const { key } = await created.json();
-  return { name, gateway: true, pid: child.pid, origin, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, sent: 0 };
+  const running = runningAs(child, startAgain);
+  // restart() keeps the object: the phases read pid and origin from it at each phase.
+  return Object.assign(running, { name, gateway: true, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, sent: 0 });
 }
 
 // ---- scenarios ------------------------------------------------------------------------------
@@ -234,9 +266,9 @@ async function sanityCheck(t) {
 async function memoryScenario(target, phase) {
   const settled = async () => {
     // Two full collections a moment apart: what is still resident then is what the gateway keeps.
-    await ask(gateway.child, { type: 'gc' }, 'gc-done', 10_000);
+    await ask(target.child, { type: 'gc' }, 'gc-done', 10_000);
     await sleep(300);
-    const heap = await ask(gateway.child, { type: 'gc' }, 'gc-done', 10_000);
+    const heap = await ask(target.child, { type: 'gc' }, 'gc-done', 10_000);
     await sleep(200);
     const kb = (b) => Math.round(b / 1024);
     return { rssKb: rssKb(target.pid), heapUsedKb: kb(heap.heapUsed), heapTotalKb: kb(heap.heapTotal), externalKb: kb(heap.external), arrayBuffersKb: kb(heap.arrayBuffers) };
