@@ -166,6 +166,7 @@ try {
           body: s.body, stream: s.stream, connections: s.connections,
           warmupMs: config.warmupSeconds * 1000, durationMs: config.seconds * 1000,
         });
+        if (r.requests === 0) throw new Error(`${t.name}: no request succeeded in ${s.name}, round ${round} (${r.firstError ?? 'no answer'})`);
         ((raw[s.name] ??= {})[t.name] ??= []).push(r);
         console.log(`  round ${round} ${s.name.padEnd(7)} ${t.name.padEnd(8)} ${fmt(r.rps, 0).padStart(6)} req/s  p50 ${fmt(r.p50Ms, 2)} ms  p99 ${fmt(r.p99Ms, 2)} ms  ` +
           `cpu ${fmt(r.cpuUsPerReq, 0)} µs/req  upstream ${fmt(r.upstreamCpuUsPerReq, 0)} µs/req${r.errors ? `  ERRORS ${r.errors} (${r.firstError})` : ''}`);
@@ -187,8 +188,8 @@ try {
   if (config.scenarios.includes('memory')) memory = await memoryScenario(gatewayTarget, phase);
 
   // Usage recording is part of "everything on": every request the gateway served must have its record.
-  const usage = await (await fetch(`${gatewayTarget.origin}/admin/usage`, { headers: { authorization: `Bearer ${ADMIN}` } })).json();
-  const usageCheck = { sent: gatewayTarget.sent, recorded: usage?.totals?.requests ?? null };
+  const recorded = await usageRecorded(gatewayTarget.origin);
+  const usageCheck = { sent: gatewayTarget.sent, recorded: recorded === null ? null : gatewayTarget.recordedBefore + recorded };
 
   // Peak RSS over each process's whole life (VmHWM), read before they stop.
   const processes = Object.fromEntries([['upstream', upstream.pid], ...targets.map((t) => [t.name, t.pid])].map(([n, pid]) => [n, { peakRssKb: peakRssKb(pid) }]));
@@ -208,24 +209,28 @@ try {
   for (const c of children) c.kill('SIGKILL');
 }
 
-/** A target's process and where it listens, and how to replace it with a fresh one (same database, same key). */
-function runningAs(started, startAgain) {
+/**
+ * A target's process and where it listens, and how to replace it with a fresh one: same database and key with SQLite;
+ * with in-process storage (`BENCH_STORAGE=memory`) `fresh(t)` gives the new process what the old one took with it.
+ */
+function runningAs(started, startAgain, { retiring = async () => {}, fresh = async () => {} } = {}) {
   const t = {
     child: started.child,
     pid: started.pid,
     origin: `http://127.0.0.1:${started.port}`,
     async restart() {
+      await retiring(t);
       await stop(t.child);
       const next = await startAgain();
       Object.assign(t, { child: next.child, pid: next.pid, origin: `http://127.0.0.1:${next.port}` });
+      await fresh(t);
     },
   };
   return t;
 }
 
-/** A capped key created through the gateway's admin API, and the target the load generator uses. */
-async function gatewayTargetOf(name, child, startAgain) {
-  const origin = `http://127.0.0.1:${child.port}`;
+/** A capped key created through the gateway's admin API: the headers the load generator sends. */
+async function benchKeyHeaders(name, origin) {
   const created = await fetch(`${origin}/admin/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
@@ -233,9 +238,28 @@ async function gatewayTargetOf(name, child, startAgain) {
   });
   if (created.status !== 201) throw new Error(`${name}: creating the bench key failed: HTTP ${created.status} ${await created.text()}`);
   const { key } = await created.json();
-  const running = runningAs(child, startAgain);
-  // restart() keeps the object: the phases read pid and origin from it at each phase.
-  return Object.assign(running, { name, gateway: true, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, sent: 0 });
+  return { 'content-type': 'application/json', authorization: `Bearer ${key}` };
+}
+
+/** How many usage records the gateway at `origin` holds (the admin API waits for settles and flushes first). */
+async function usageRecorded(origin) {
+  const usage = await (await fetch(`${origin}/admin/usage`, { headers: { authorization: `Bearer ${ADMIN}` } })).json();
+  return usage?.totals?.requests ?? null;
+}
+
+/** A gateway target. restart() keeps the object: the phases read pid, origin and headers from it at each phase. */
+async function gatewayTargetOf(name, child, startAgain) {
+  const memory = config.storage === 'memory';
+  const t = runningAs(child, startAgain, {
+    // In-process storage leaves with its process: count its records first, and give the next one a key.
+    retiring: async (g) => {
+      if (memory) g.recordedBefore += (await usageRecorded(g.origin)) ?? 0;
+    },
+    fresh: async (g) => {
+      if (memory) g.headers = await benchKeyHeaders(name, g.origin);
+    },
+  });
+  return Object.assign(t, { name, gateway: true, headers: await benchKeyHeaders(name, t.origin), sent: 0, recordedBefore: 0 });
 }
 
 // ---- scenarios ------------------------------------------------------------------------------
