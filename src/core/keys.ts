@@ -1,5 +1,5 @@
 // API key secrets: how they look, how they are hashed, how they are compared.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Every TokenHub key starts with this. */
 export const KEY_PREFIX = 'th-';
@@ -9,9 +9,9 @@ export function generateKeySecret(random: (n: number) => Buffer = randomBytes): 
   return KEY_PREFIX + random(32).toString('base64url');
 }
 
-/** Hex SHA-256 of a secret; what the stores keep. */
+/** Hex SHA-256 of a secret; what the stores keep. One-shot `crypto.hash`: half the time of a Hash object, every request. */
 export function hashKeySecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return hash('sha256', secret, 'hex');
 }
 
 /** Compares two hex hashes in constant time. */
