@@ -157,8 +157,8 @@ try {
     // The same build measured in two processes differed by up to a fifth in CPU per request, for the whole life of
     // each process: fresh processes every round let the medians average that out instead of crowning one process.
     if (round > 1 && config.restart) for (const t of targets) await t.restart();
-    // Each round starts with the next target: the phase right after another one measured consistently slower
-    // (up to a quarter more CPU per request for the same build), so no target may keep one place in the order.
+    // Each round starts with the next target, so no target keeps one place in the order (say, always right after
+    // the baseline's phase) through a run.
     const order = targets.map((_, i) => targets[(i + round - 1) % targets.length]);
     for (const s of loadScenarios) {
       for (const t of order) {
