@@ -113,6 +113,10 @@ export const storeUnavailable = (cause?: unknown) =>
     cause,
   });
 
+/** 499 (nginx's "client closed request"): the client went away first; nobody reads the answer, the usage record keeps it. */
+export const clientClosed = () =>
+  new HubError('The client closed the request.', { status: 499, type: 'client_closed', code: 'client_closed' });
+
 /** Turns anything thrown into a HubError; unknown faults become an opaque 500. */
 export function toHubError(err: unknown): HubError {
   if (err instanceof HubError) return err;

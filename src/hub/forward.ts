@@ -1,6 +1,6 @@
 // Sends a request to its candidates in order, falling back on provider faults before anything reached the client.
 import type { ModelEntry } from '../core/catalog.js';
-import { HubError, noProviderAvailable, upstreamError, upstreamTimeout } from '../core/errors.js';
+import { clientClosed, HubError, noProviderAvailable, upstreamError, upstreamTimeout } from '../core/errors.js';
 import type { FailureKind, ProviderHealth } from '../core/health.js';
 import type { ChatRequest } from '../core/request.js';
 import type { ExchangeInfo, Provider } from '../providers/types.js';
@@ -58,7 +58,7 @@ export async function forwardRequest(deps: ForwardDeps, input: ForwardInput): Pr
       res = await deps.transport(upstream, signal);
     } catch (err) {
       const e = err instanceof TransportError ? err : new TransportError('upstream failed', 'connection', { cause: err });
-      if (e.kind === 'aborted') throw new HubError('The client closed the request.', { status: 499, type: 'client_closed', code: 'client_closed' });
+      if (e.kind === 'aborted') throw clientClosed();
       attempt.outcome = e.kind;
       unreachable.add(provider.name);
       deps.health.fail(provider.name, e.kind);
@@ -94,7 +94,7 @@ export async function forwardRequest(deps: ForwardDeps, input: ForwardInput): Pr
       try {
         body = await res.body.json();
       } catch (err) {
-        if (signal.aborted) throw new HubError('The client closed the request.', { status: 499, type: 'client_closed', code: 'client_closed' });
+        if (signal.aborted) throw clientClosed();
         const kind = err instanceof Error && /timeout/i.test(err.name + err.message) ? 'timeout' : 'connection';
         attempt.outcome = kind;
         deps.health.fail(provider.name, kind);
