@@ -24,6 +24,8 @@ const config = {
   beforeDist: process.env.BENCH_BEFORE_DIST ? resolve(process.env.BENCH_BEFORE_DIST) : null,
   /** Fresh baseline and gateway processes for every round (`BENCH_RESTART=0`: one process each for the whole run). */
   restart: process.env.BENCH_RESTART !== '0',
+  /** Seconds of unmeasured load a new process gets (non-streaming, then streaming) before its first measured phase. */
+  processWarmupSeconds: num('BENCH_PROCESS_WARMUP_SECONDS', 2),
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -143,6 +145,18 @@ try {
     return result;
   };
 
+  /**
+   * A fresh process runs its code unoptimised at first: a scenario measured first (1 connection, say, in a run of
+   * that scenario alone) would measure the JIT's warm-up, not the gateway. Half non-streaming, half streaming.
+   */
+  const warmUp = async (t) => {
+    if (config.processWarmupSeconds <= 0) return;
+    for (const [body, stream] of [[bodies.json, false], [bodies.stream, true]]) {
+      await phase(t, { body, stream, connections: config.connections, warmupMs: config.processWarmupSeconds * 500, durationMs: 0 });
+    }
+  };
+  for (const t of targets) await warmUp(t);
+
   const loadScenarios = [
     { name: 'json', label: `non-streaming, ${config.connections} conn`, connections: config.connections, body: bodies.json, stream: false },
     { name: 'stream', label: `streaming 16 chunks + usage, ${config.connections} conn`, connections: config.connections, body: bodies.stream, stream: true },
@@ -156,7 +170,12 @@ try {
   for (let round = 1; round <= config.rounds; round++) {
     // The same build measured in two processes differed by up to a fifth in CPU per request, for the whole life of
     // each process: fresh processes every round let the medians average that out instead of crowning one process.
-    if (round > 1 && config.restart) for (const t of targets) await t.restart();
+    if (round > 1 && config.restart) {
+      for (const t of targets) {
+        await t.restart();
+        await warmUp(t);
+      }
+    }
     // Each round starts with the next target, so no target keeps one place in the order (say, always right after
     // the baseline's phase) through a run.
     const order = targets.map((_, i) => targets[(i + round - 1) % targets.length]);
