@@ -179,6 +179,51 @@ describe('sqlite spend store group commit', () => {
     await again.close();
   });
 
+  it('writes each month ledger a batch touches once, however many of its requests the batch holds', async () => {
+    const { db, store } = hosted();
+    db.exec(`CREATE TABLE ledger_writes (key_id TEXT, month TEXT);
+             CREATE TRIGGER count_ledger_writes AFTER UPDATE ON tokenhub_spend
+             BEGIN INSERT INTO ledger_writes VALUES (NEW.key_id, NEW.month); END`);
+    const feb = '2026-02';
+    const first = Array.from({ length: 40 }, () => hold(10));
+    await Promise.all(first.map((r) => store.reserve(r, m(1_000))));
+    // One batch: 40 settles, 40 reserves of key_g (10 of them over the limit), and two ledgers of another key.
+    const results = await Promise.all([
+      ...first.map((r) => store.settle(r, m(3))),
+      ...Array.from({ length: 40 }, () => store.reserve(hold(25), m(1_000))),
+      store.reserve(hold(7, 'key_h'), null),
+      store.reserve({ ...hold(9, 'key_h'), month: feb }, null),
+    ]);
+    // 120 spent, then 25 at a time while it fits: (1,000 − 120) / 25 = 35 admitted.
+    expect(results.slice(40, 80).filter((r) => 'ok' in r && r.ok)).toHaveLength(35);
+    expect(store.ledger('key_g', JAN)).toEqual({ spent: 120, reserved: 875 });
+    expect(store.ledger('key_h', JAN)).toEqual({ spent: 0, reserved: 7 });
+    expect(store.ledger('key_h', feb)).toEqual({ spent: 0, reserved: 9 });
+    const writes = db.prepare(`SELECT key_id || ' ' || month AS ledger, count(*) AS n FROM ledger_writes GROUP BY 1 ORDER BY 1`).all();
+    // The first batch wrote key_g's ledger once; the second once more, and each of key_h's once.
+    expect(writes).toEqual([
+      { ledger: 'key_g 2026-01', n: 2 },
+      { ledger: 'key_h 2026-01', n: 1 },
+      { ledger: 'key_h 2026-02', n: 1 },
+    ]);
+    db.close();
+  });
+
+  it('reads a ledger afresh in every batch: what another process committed in between counts', async () => {
+    const { path, db, store } = hosted();
+    const other = new Database(path, { timeout: 5_000 });
+    other.pragma('foreign_keys = ON');
+    const otherStore = sqliteSpendStore(other, { pruneIntervalMs: 0 });
+    expect(await store.reserve(hold(400), m(1_000))).toMatchObject({ ok: true });
+    expect(await otherStore.reserve(hold(500), m(1_000))).toMatchObject({ ok: true, ledger: { reserved: 900 } });
+    // 900 held by the two processes together: 150 no longer fits, 100 does.
+    expect(await store.reserve(hold(150), m(1_000))).toMatchObject({ ok: false, ledger: { reserved: 900 } });
+    expect(await store.reserve(hold(100), m(1_000))).toMatchObject({ ok: true, ledger: { reserved: 1_000 } });
+    otherStore.close();
+    other.close();
+    db.close();
+  });
+
   it('answers from its own copy: a reservation object changed after the call does not change what is held', async () => {
     const { db, store } = hosted();
     const r = hold(25);

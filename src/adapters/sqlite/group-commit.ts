@@ -18,6 +18,18 @@ export interface GroupCommit {
   flush(): void;
 }
 
+/**
+ * What the steps' owner learns of each transaction the group commit runs, inside it: `begin` before the first step
+ * (`isolated` when each step runs in its own savepoint), `end` after the last one, before COMMIT (throwing there fails
+ * the batch for every caller). Lets steps share work across a batch, e.g. read a row once and write it back once.
+ */
+export interface BatchHooks {
+  begin(isolated: boolean): void;
+  end(): void;
+}
+
+const noHooks: BatchHooks = { begin() {}, end() {} };
+
 interface Queued {
   step: () => unknown;
   resolve(value: unknown): void;
@@ -42,27 +54,31 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * a result is never reported for a change that was not made, and when BEGIN or COMMIT fails (the lock held past the
  * busy timeout, a disk error) every caller of the batch gets that error.
  */
-export function groupCommit(db: Database, sync: WalSync = noWalSync): GroupCommit {
+export function groupCommit(db: Database, sync: WalSync = noWalSync, hooks: BatchHooks = noHooks): GroupCommit {
   let queue: Queued[] = [];
   let scheduled: NodeJS.Immediate | undefined;
   let lingering: NodeJS.Timeout | undefined;
 
   // Set when a step, not BEGIN or COMMIT, made the plain run fail: only then is running the batch again any use.
   let stepThrew = false;
-  const plain = db.transaction((steps: readonly Queued[]): Outcome[] =>
-    steps.map(({ step }): Outcome => {
+  const plain = db.transaction((steps: readonly Queued[]): Outcome[] => {
+    hooks.begin(false);
+    const outcomes = steps.map(({ step }): Outcome => {
       try {
         return { ok: true, value: step() };
       } catch (error) {
         stepThrew = true;
         throw error;
       }
-    }),
-  );
+    });
+    hooks.end();
+    return outcomes;
+  });
   // Nested inside `isolated`, better-sqlite3 runs a transaction function as SAVEPOINT … RELEASE (ROLLBACK TO on a throw).
   const inSavepoint = db.transaction((step: () => unknown) => step());
-  const isolated = db.transaction((steps: readonly Queued[]): Outcome[] =>
-    steps.map(({ step }): Outcome => {
+  const isolated = db.transaction((steps: readonly Queued[]): Outcome[] => {
+    hooks.begin(true);
+    const outcomes = steps.map(({ step }): Outcome => {
       try {
         return { ok: true, value: inSavepoint(step) };
       } catch (error) {
@@ -71,8 +87,10 @@ export function groupCommit(db: Database, sync: WalSync = noWalSync): GroupCommi
         if (!db.inTransaction) throw error;
         return { ok: false, error };
       }
-    }),
-  );
+    });
+    hooks.end();
+    return outcomes;
+  });
 
   const answer = (steps: readonly Queued[], outcomes: readonly Outcome[]) =>
     steps.forEach((s, i) => {

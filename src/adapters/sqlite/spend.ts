@@ -4,13 +4,20 @@ import type { Database } from 'better-sqlite3';
 import type { Micros } from '../../core/money.js';
 import { monthOf } from '../../core/month.js';
 import type { MonthLedger, Reservation, ReserveResult, SettleResult, SpendStore } from '../../ports/spend.js';
-import { groupCommit } from './group-commit.js';
+import { groupCommit, type BatchHooks } from './group-commit.js';
 import { migrate } from './schema.js';
 import type { WalSync } from './wal-sync.js';
 
 interface LedgerRow {
   spent: number;
   reserved: number;
+}
+
+/** A ledger row as a batch has it: read once, changed by the batch's steps, written back before COMMIT when dirty. */
+interface CachedLedger extends LedgerRow {
+  keyId: string;
+  month: string;
+  dirty: boolean;
 }
 
 const view = (l: LedgerRow | undefined): MonthLedger =>
@@ -65,9 +72,9 @@ export interface SqliteSpendStore extends SpendStore {
  * (group commit), with the settles queued since the last one (a settle waits up to 5 ms for a batch to join), one
  * after another, so each sees the ones before it, and one that throws undoes only itself; each promise settles after
  * COMMIT (and the WAL sync the `synchronous` mode waits for), and if the batch cannot commit, all of its callers get
- * the error. The write lock is taken before any
- * ledger is read, so processes sharing the file can never both admit against the same headroom. `ledger()`
- * answers at once from what is committed.
+ * the error. The write lock is taken before any ledger is read, so processes sharing the file can never both admit
+ * against the same headroom; a batch reads each month ledger it touches once and writes it back once, before COMMIT.
+ * `ledger()` answers at once from what is committed.
  * Settled reservations make a repeated settle a no-op; they are kept for the current and the previous month,
  * and older ones are pruned at construction and then every `pruneIntervalMs` (default 6 h). A settle that comes
  * for a pruned request id changes nothing and reports `settled: false`, as for an id never reserved: by then
@@ -100,11 +107,13 @@ export function sqliteSpendStore(
   const charge = db.prepare<[number, number, string, string], LedgerRow>(
     `UPDATE tokenhub_spend SET reserved = reserved - ?, spent = spent + ? WHERE key_id = ? AND month = ? RETURNING spent, reserved`,
   );
+  const writeLedger = db.prepare<[number, number, string, string]>(`UPDATE tokenhub_spend SET spent = ?, reserved = ? WHERE key_id = ? AND month = ?`);
 
   // Plain functions: the group commit runs them in its transaction, and undoes the changes of one that throws.
   // Two statements when the month's ledger row exists (every request but a key's first of the month): the hold,
-  // then the reservation row, whose primary key refuses a request id reserved before.
-  const reserve = (r: Reservation, limit: Micros | null): ReserveResult => {
+  // then the reservation row, whose primary key refuses a request id reserved before. Used when the batch runs each
+  // step in its own savepoint (after a step threw): a step rolled back must leave nothing of its own behind.
+  const reserveEach = (r: Reservation, limit: Micros | null): ReserveResult => {
     const params = { keyId: r.keyId, month: r.month, amount: r.amount, limit };
     let held = hold.get(params);
     if (held === undefined) {
@@ -114,22 +123,83 @@ export function sqliteSpendStore(
       held = hold.get(params);
       if (held === undefined) return { ok: false, ledger: view(read.get(r.keyId, r.month)) };
     }
+    rememberReservation(r);
+    return { ok: true, reservation: { ...r }, ledger: view(held) };
+  };
+
+  const settleEach = (r: Reservation, actual: Micros): SettleResult => {
+    const held = closeHold.get(actual, r.requestId);
+    if (held === undefined) return { settled: false, ledger: view(read.get(r.keyId, r.month)) };
+    // The stored month, not today's: a reservation made in January is charged to January.
+    return { settled: true, ledger: view(charge.get(held.amount, actual, held.key_id, held.month)) };
+  };
+
+  const rememberReservation = (r: Reservation) => {
     try {
       remember.run(r.requestId, r.keyId, r.month, r.amount);
     } catch (err) {
       if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new Error(`request ${r.requestId} already reserved`);
       throw err;
     }
-    return { ok: true, reservation: { ...r }, ledger: view(held) };
+  };
+
+  // A plain batch (no step threw) reads each ledger row it touches once and writes it back once, before COMMIT:
+  // half the statements of reserving and settling row by row when a batch holds many requests of one key. Safe across
+  // processes because the batch holds the write lock from BEGIN IMMEDIATE, before its first read, to COMMIT. A step
+  // that throws rolls the whole plain run back (this cache with it), and the batch runs again with `reserveEach` and
+  // `settleEach` in savepoints.
+  let batch: Map<string, CachedLedger> | null = null;
+  const hooks: BatchHooks = {
+    begin: (isolated) => {
+      batch = isolated ? null : new Map();
+    },
+    end: () => {
+      if (batch !== null) for (const l of batch.values()) if (l.dirty) writeLedger.run(l.spent, l.reserved, l.keyId, l.month);
+      batch = null;
+    },
+  };
+  /** The batch's copy of a ledger row, read on first use; undefined when the row does not exist. */
+  const cachedLedger = (rows: Map<string, CachedLedger>, keyId: string, month: string): CachedLedger | undefined => {
+    const id = `${keyId}\u0000${month}`;
+    let l = rows.get(id);
+    if (l === undefined) {
+      const row = read.get(keyId, month);
+      if (row === undefined) return undefined;
+      l = { keyId, month, spent: row.spent, reserved: row.reserved, dirty: false };
+      rows.set(id, l);
+    }
+    return l;
+  };
+
+  const reserve = (r: Reservation, limit: Micros | null): ReserveResult => {
+    const rows = batch;
+    if (rows === null) return reserveEach(r, limit);
+    let l = cachedLedger(rows, r.keyId, r.month);
+    if (l === undefined) {
+      openLedger.run(r.keyId, r.month);
+      l = cachedLedger(rows, r.keyId, r.month)!;
+    }
+    if (limit !== null && l.spent + l.reserved + r.amount > limit) return { ok: false, ledger: view(l) };
+    rememberReservation(r);
+    l.reserved += r.amount;
+    l.dirty = true;
+    return { ok: true, reservation: { ...r }, ledger: view(l) };
   };
 
   const settle = (r: Reservation, actual: Micros): SettleResult => {
+    const rows = batch;
+    if (rows === null) return settleEach(r, actual);
     const held = closeHold.get(actual, r.requestId);
-    if (held === undefined) return { settled: false, ledger: view(read.get(r.keyId, r.month)) };
+    if (held === undefined) return { settled: false, ledger: view(cachedLedger(rows, r.keyId, r.month)) };
     // The stored month, not today's: a reservation made in January is charged to January.
-    return { settled: true, ledger: view(charge.get(held.amount, actual, held.key_id, held.month)) };
+    const l = cachedLedger(rows, held.key_id, held.month);
+    if (l === undefined) return { settled: true, ledger: view(undefined) }; // the row the reservation references is gone
+    l.reserved -= held.amount;
+    l.spent += actual;
+    l.dirty = true;
+    return { settled: true, ledger: view(l) };
   };
-  const writes = groupCommit(db, sync);
+  const writes = groupCommit(db, sync, hooks);
 
   // Walks the partial index on settled months (schema migration 2); autocommit, so each batch is its own transaction.
   const pruneBatch = db.prepare<[string]>(
