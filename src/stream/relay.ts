@@ -1,9 +1,8 @@
 // Relays an upstream stream to the client as OpenAI SSE frames, metering it as it passes; never buffers it whole.
-import { StringDecoder } from 'node:string_decoder';
 import type { StreamTranslator } from '../providers/types.js';
 import { UpstreamStreamError } from '../providers/types.js';
 import type { Usage } from '../core/cost.js';
-import { SSE_DONE, SseDecoder, sseData } from './sse.js';
+import { SSE_DONE, SseReader, sseData } from './sse.js';
 import type { Cancellation } from '../transport/cancellation.js';
 
 /** How a relayed stream ended. */
@@ -38,16 +37,13 @@ export type Frames = string | Uint8Array;
 class FrameBuffer {
   private text = '';
   private readonly bytes: Uint8Array[] = [];
-  private readonly decoder = new SseDecoder();
-  // StringDecoder keeps a character split across reads for the next one, like TextDecoder's stream mode,
-  // at a seventh of its cost per read.
-  private readonly chars = new StringDecoder('utf8');
+  private readonly reader = new SseReader();
   constructor(private readonly translator: StreamTranslator) {}
 
   push(read: Uint8Array): void {
     const t = this.translator;
     if (t.pushBytes !== undefined) t.pushBytes(read, this.bytes);
-    else for (const ev of this.decoder.push(this.chars.write(read))) for (const chunk of t.push(ev)) this.text += sseData(chunk);
+    else for (const ev of this.reader.push(read)) for (const chunk of t.push(ev)) this.text += sseData(chunk);
   }
 
   /** Flushes an event the upstream left without its final blank line, and the translator's last chunks; returns those as text. */
@@ -55,7 +51,7 @@ class FrameBuffer {
     const t = this.translator;
     let tail = '';
     if (t.pushBytes !== undefined) t.pushBytes(null, this.bytes);
-    else for (const ev of this.decoder.end()) for (const chunk of t.push(ev)) tail += sseData(chunk);
+    else for (const ev of this.reader.end()) for (const chunk of t.push(ev)) tail += sseData(chunk);
     for (const chunk of t.end()) tail += sseData(chunk);
     return tail;
   }

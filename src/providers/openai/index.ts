@@ -5,8 +5,7 @@ import type { ChatRequest } from '../../core/request.js';
 import type { ModelEntry } from '../../core/catalog.js';
 import type { ChatCompletion, ExchangeInfo, MappedResponse, Provider, StreamTranslator, UpstreamRequest } from '../types.js';
 import { UpstreamStreamError } from '../types.js';
-import { StringDecoder } from 'node:string_decoder';
-import { SseDecoder, sseData, type SseEvent } from '../../stream/sse.js';
+import { SseDecoder, SseReader, sseData, type SseEvent } from '../../stream/sse.js';
 import { plainChunk, USAGE_NULL_BYTES } from './plain-chunk.js';
 
 export const openAICompatibleOptionsSchema = z.object({
@@ -62,7 +61,7 @@ class OpenAIStreamTranslator implements StreamTranslator {
   /** Byte path: decodes one event that is not a plain chunk, for `push`. */
   private readonly oneEvent = new SseDecoder();
   /** Set once the stream showed a `\r` (CR line ends): from then on it is decoded as text, which handles every line end. */
-  private text: { chars: StringDecoder; events: SseDecoder } | null = null;
+  private text: SseReader | null = null;
 
   constructor(private readonly info: ExchangeInfo, private readonly includeUsage: boolean) {
     this.modelText = JSON.stringify(info.model).slice(1, -1);
@@ -80,13 +79,13 @@ class OpenAIStreamTranslator implements StreamTranslator {
     const partial = this.partial;
     this.partial = null;
     if (bytes === null) {
-      this.text = { chars: new StringDecoder('utf8'), events: new SseDecoder() };
+      this.text = new SseReader();
       if (partial !== null) this.pushText(partial, out);
       return this.pushText(null, out);
     }
     const buf = partial === null ? asBuffer(bytes) : Buffer.concat([partial, bytes]);
     if (buf.indexOf(CR) !== -1) {
-      this.text = { chars: new StringDecoder('utf8'), events: new SseDecoder() };
+      this.text = new SseReader();
       return this.pushText(buf, out);
     }
     let start = 0;
@@ -111,9 +110,7 @@ class OpenAIStreamTranslator implements StreamTranslator {
   }
 
   private pushText(bytes: Uint8Array | null, out: Uint8Array[]): void {
-    const { chars, events } = this.text!;
-    if (bytes !== null) for (const e of events.push(chars.write(asBuffer(bytes)))) this.send(e, out);
-    else for (const e of [...events.push(chars.end()), ...events.end()]) this.send(e, out);
+    for (const e of bytes === null ? this.text!.end() : this.text!.push(bytes)) this.send(e, out);
   }
 
   private send(event: SseEvent, out: Uint8Array[]): void {
