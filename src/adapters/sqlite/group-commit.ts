@@ -61,35 +61,33 @@ export function groupCommit(db: Database, sync: WalSync = noWalSync, hooks: Batc
 
   // Set when a step, not BEGIN or COMMIT, made the plain run fail: only then is running the batch again any use.
   let stepThrew = false;
-  const plain = db.transaction((steps: readonly Queued[]): Outcome[] => {
-    hooks.begin(false);
-    const outcomes = steps.map(({ step }): Outcome => {
-      try {
-        return { ok: true, value: step() };
-      } catch (error) {
-        stepThrew = true;
-        throw error;
-      }
+  /** One transaction over the batch, each step run by `runStep`, with the owner's hooks around them. */
+  const batchOf = (isolated: boolean, runStep: (q: Queued) => Outcome) =>
+    db.transaction((steps: readonly Queued[]): Outcome[] => {
+      hooks.begin(isolated);
+      const outcomes = steps.map(runStep);
+      hooks.end();
+      return outcomes;
     });
-    hooks.end();
-    return outcomes;
+  const plain = batchOf(false, ({ step }) => {
+    try {
+      return { ok: true, value: step() };
+    } catch (error) {
+      stepThrew = true;
+      throw error;
+    }
   });
   // Nested inside `isolated`, better-sqlite3 runs a transaction function as SAVEPOINT … RELEASE (ROLLBACK TO on a throw).
   const inSavepoint = db.transaction((step: () => unknown) => step());
-  const isolated = db.transaction((steps: readonly Queued[]): Outcome[] => {
-    hooks.begin(true);
-    const outcomes = steps.map(({ step }): Outcome => {
-      try {
-        return { ok: true, value: inSavepoint(step) };
-      } catch (error) {
-        // Some faults (SQLITE_FULL, SQLITE_IOERR, …) make SQLite roll the whole transaction back: what the earlier
-        // steps did is gone, so none of them may be reported done. Throwing fails the batch for all.
-        if (!db.inTransaction) throw error;
-        return { ok: false, error };
-      }
-    });
-    hooks.end();
-    return outcomes;
+  const isolated = batchOf(true, ({ step }) => {
+    try {
+      return { ok: true, value: inSavepoint(step) };
+    } catch (error) {
+      // Some faults (SQLITE_FULL, SQLITE_IOERR, …) make SQLite roll the whole transaction back: what the earlier
+      // steps did is gone, so none of them may be reported done. Throwing fails the batch for all.
+      if (!db.inTransaction) throw error;
+      return { ok: false, error };
+    }
   });
 
   const answer = (steps: readonly Queued[], outcomes: readonly Outcome[]) =>
