@@ -104,6 +104,26 @@ describe('sqlite storage file', () => {
     await b.close?.();
   });
 
+  it('drops the settled-months index of a version 2 file (settles no longer write it), keeping its rows', async () => {
+    const path = freshPath();
+    const first = sqliteStorage({ path, pruneIntervalMs: 0 });
+    const r = { requestId: 'req_v2', keyId: 'key_v', month: '2026-11', amount: m(40) };
+    await first.spend.reserve(r, null);
+    await first.close();
+    const db = new Database(path);
+    db.exec(`CREATE INDEX tokenhub_reservations_settled_month ON tokenhub_reservations (month) WHERE settled = 1;
+             PRAGMA user_version = 2;`);
+    db.close();
+
+    const again = sqliteStorage({ path, pruneIntervalMs: 0 });
+    expect(await again.spend.settle(r, m(30))).toEqual({ settled: true, ledger: { spent: 30, reserved: 0 } });
+    await again.close();
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+    expect(check.prepare(`SELECT name FROM sqlite_schema WHERE name = 'tokenhub_reservations_settled_month'`).all()).toEqual([]);
+    check.close();
+  });
+
   it('refuses a file written by a newer schema version instead of guessing', () => {
     const path = freshPath();
     const db = new Database(path);

@@ -25,8 +25,8 @@ const view = (l: LedgerRow | undefined): MonthLedger =>
 
 /** Default time between two prunes of settled reservations: 6 hours. */
 export const DEFAULT_PRUNE_INTERVAL_MS = 6 * 3_600_000;
-/** Settled reservations deleted per statement: each batch holds the write lock for a few milliseconds only. */
-const PRUNE_BATCH = 2_000;
+/** Reservation rows one prune statement walks: each holds the write lock for a millisecond or so. */
+const PRUNE_SLICE = 2_000;
 
 /** The oldest month whose settled reservations are kept: the calendar month (UTC) before the one of `now`. */
 export function pruneCutoff(now: number): string {
@@ -55,8 +55,8 @@ export interface SqliteSpendStore extends SpendStore {
   ledger(keyId: string, month: string): MonthLedger;
   /**
    * Deletes settled reservations of months before the previous calendar month (UTC) of `now` (default: the
-   * current time), in batches that let other work run between them; resolves to how many. Open reservations
-   * and the month ledgers are never touched.
+   * current time), a slice of the table at a time, letting other work run between slices; resolves to how many. Open
+   * reservations and the month ledgers are never touched.
    */
   prune(now?: number): Promise<number>;
   /**
@@ -201,21 +201,30 @@ export function sqliteSpendStore(
   };
   const writes = groupCommit(db, sync, hooks);
 
-  // Walks the partial index on settled months (schema migration 2); autocommit, so each batch is its own transaction.
-  const pruneBatch = db.prepare<[string]>(
-    `DELETE FROM tokenhub_reservations WHERE request_id IN (
-       SELECT request_id FROM tokenhub_reservations WHERE settled = 1 AND month < ? LIMIT ${PRUNE_BATCH})`,
+  // The table is walked in slices of its primary key, each one short autocommit DELETE (the write lock held for a
+  // slice at a time). A walk reads every open and kept row too: 0.15–0.19 s of CPU per million rows (measured), every
+  // `pruneIntervalMs`, where an index on settled months cost every settle a second b-tree write (schema migration 3).
+  const nextSlice = db
+    .prepare<[string], string>(`SELECT request_id FROM tokenhub_reservations WHERE request_id >= ? ORDER BY request_id LIMIT 1 OFFSET ${PRUNE_SLICE}`)
+    .pluck();
+  // Two statements: bounds that are parameters only bound the walk when both are plain comparisons on the key.
+  const pruneSlice = db.prepare<[string, string, string]>(
+    `DELETE FROM tokenhub_reservations WHERE request_id >= ? AND request_id < ? AND settled = 1 AND month < ?`,
   );
-  /** Batch after batch until one comes back short, or `stop()` says the store was closed. */
+  const pruneLastSlice = db.prepare<[string, string]>(
+    `DELETE FROM tokenhub_reservations WHERE request_id >= ? AND settled = 1 AND month < ?`,
+  );
+  /** Slice after slice to the end of the table ('' sorts before every id), or until `stop()` says the store was closed. */
   async function prune(now = Date.now(), stop = () => false): Promise<number> {
     const cutoff = pruneCutoff(now);
     let deleted = 0;
-    for (;;) {
+    for (let from = ''; ; ) {
       if (stop() || !db.open) return deleted;
-      const n = pruneBatch.run(cutoff).changes;
-      deleted += n;
-      if (n < PRUNE_BATCH) return deleted;
-      // A month of traffic can be millions of rows: let requests (and other processes' writes) in between batches.
+      const next = nextSlice.get(from);
+      if (next === undefined) return deleted + pruneLastSlice.run(from, cutoff).changes;
+      deleted += pruneSlice.run(from, next, cutoff).changes;
+      from = next;
+      // A month of traffic can be millions of rows: let requests (and other processes' writes) in between slices.
       await nextTurn();
     }
   }
