@@ -1,6 +1,6 @@
 // The load generator, a child of the runner: keeps N connections busy for a bounded time and measures the target from outside.
 import { Pool } from 'undici';
-import { cpuMs, rssKb } from './proc.mjs';
+import { cpuMs, rssKb, syscalls } from './proc.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -26,7 +26,7 @@ async function run(spec) {
   let peakRss = 0;
   const rssSeries = [];
   const began = performance.now();
-  const snap = () => ({ at: performance.now(), target: cpuMs(pids.target), upstream: cpuMs(pids.upstream), self: process.cpuUsage() });
+  const snap = () => ({ at: performance.now(), target: cpuMs(pids.target), upstream: cpuMs(pids.upstream), self: process.cpuUsage(), io: syscalls(pids.target) });
   let start = oneShot ? snap() : null;
 
   const sampler = setInterval(() => {
@@ -98,6 +98,9 @@ async function run(spec) {
     firstError,
     // CPU time per request, µs: the figure least moved by a noisy machine.
     cpuUsPerReq: start === null ? null : (perReq(start.target, end.target) ?? NaN) * 1000,
+    // System calls per request: where the gateway writes more than the baseline (storage, extra socket writes).
+    readsPerReq: start?.io == null || end.io === null ? null : perReq(start.io.reads, end.io.reads),
+    writesPerReq: start?.io == null || end.io === null ? null : perReq(start.io.writes, end.io.writes),
     upstreamCpuUsPerReq: start === null ? null : (perReq(start.upstream, end.upstream) ?? NaN) * 1000,
     loadCpuUsPerReq: start === null || n === 0 ? null
       : (end.self.user + end.self.system - start.self.user - start.self.system) / n,

@@ -21,6 +21,20 @@ export function cpuMs(pid) {
   }
 }
 
+/**
+ * Read and write system calls of a process so far (`syscr`/`syscw` of /proc/<pid>/io: read, readv, pread; write,
+ * writev, pwrite — sockets and files alike), or null off Linux. Counts, not times: a noisy machine does not move them.
+ */
+export function syscalls(pid) {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'latin1');
+    const field = (name) => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(io)?.[1] ?? NaN);
+    return { reads: field('syscr'), writes: field('syscw') };
+  } catch {
+    return null;
+  }
+}
+
 function statusKb(pid, field) {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'latin1'));

@@ -188,7 +188,8 @@ try {
         if (r.requests === 0) throw new Error(`${t.name}: no request succeeded in ${s.name}, round ${round} (${r.firstError ?? 'no answer'})`);
         ((raw[s.name] ??= {})[t.name] ??= []).push(r);
         console.log(`  round ${round} ${s.name.padEnd(7)} ${t.name.padEnd(8)} ${fmt(r.rps, 0).padStart(6)} req/s  p50 ${fmt(r.p50Ms, 2)} ms  p99 ${fmt(r.p99Ms, 2)} ms  ` +
-          `cpu ${fmt(r.cpuUsPerReq, 0)} µs/req  upstream ${fmt(r.upstreamCpuUsPerReq, 0)} µs/req${r.errors ? `  ERRORS ${r.errors} (${r.firstError})` : ''}`);
+          `cpu ${fmt(r.cpuUsPerReq, 0)} µs/req  upstream ${fmt(r.upstreamCpuUsPerReq, 0)} µs/req  ` +
+          `syscalls r/w ${fmt(r.readsPerReq, 2)}/${fmt(r.writesPerReq, 2)} per req${r.errors ? `  ERRORS ${r.errors} (${r.firstError})` : ''}`);
       }
     }
   }
@@ -198,7 +199,7 @@ try {
     medians[scenario] = {};
     for (const [t, runs] of Object.entries(byTarget)) {
       medians[scenario][t] = {};
-      for (const k of ['rps', 'p50Ms', 'p99Ms', 'cpuUsPerReq', 'upstreamCpuUsPerReq', 'peakRssKb']) medians[scenario][t][k] = median(runs.map((r) => r[k]));
+      for (const k of ['rps', 'p50Ms', 'p99Ms', 'cpuUsPerReq', 'upstreamCpuUsPerReq', 'readsPerReq', 'writesPerReq', 'peakRssKb']) medians[scenario][t][k] = median(runs.map((r) => r[k]));
       medians[scenario][t].errors = runs.reduce((a, r) => a + r.errors, 0);
     }
   }
@@ -378,7 +379,7 @@ function buildReport({ medians, memory, usageCheck, raw, processes, targets: nam
   ];
   for (const t of targets) t.met = t.value === null ? null : (t.max === undefined || t.value <= t.max) && (t.min === undefined || t.value >= t.min);
   const ratiosOf = (over, under) => Object.fromEntries(Object.keys(medians).map((s) => [s, Object.fromEntries(
-    ['rps', 'p50Ms', 'p99Ms', 'cpuUsPerReq', 'peakRssKb'].map((k) => [k, ratio(m(s, over, k), m(s, under, k))]),
+    ['rps', 'p50Ms', 'p99Ms', 'cpuUsPerReq', 'readsPerReq', 'writesPerReq', 'peakRssKb'].map((k) => [k, ratio(m(s, over, k), m(s, under, k))]),
   )]));
   return {
     when: new Date().toISOString(),
@@ -407,6 +408,8 @@ function printReport(report, scenarios) {
     ['p50Ms', 'p50 ms', 2],
     ['p99Ms', 'p99 ms', 2],
     ['cpuUsPerReq', 'CPU µs/req', 0],
+    ['readsPerReq', 'read syscalls/req', 2],
+    ['writesPerReq', 'write syscalls/req', 2],
     ['peakRssKb', 'peak RSS MB', 1],
   ];
   for (const s of scenarios) {
