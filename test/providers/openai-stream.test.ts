@@ -77,6 +77,30 @@ describe('OpenAI-compatible stream translator', () => {
     });
   }
 
+  const usageChunks = {
+    bench: '{"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_1","choices":[],"usage":{"prompt_tokens":120,"completion_tokens":16,"total_tokens":136}}',
+    openai: '{"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","service_tier":"default","system_fingerprint":"fp_1","choices":[],"usage":{"prompt_tokens":19,"completion_tokens":10,"total_tokens":29,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"obfuscation":"q"}',
+    noChoicesKey: '{"id":"c","model":"gpt-4o-mini","usage":{"prompt_tokens":5,"completion_tokens":1}}',
+    noCompletion: '{"id":"c","model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":5}}',
+    withChoice: '{"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"end"},"finish_reason":"stop"}],"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}',
+    fraction: '{"id":"c","model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":7.0,"completion_tokens":3}}',
+    promptMissing: '{"id":"c","model":"gpt-4o-mini","choices":[],"usage":{"completion_tokens":3}}',
+  };
+  for (const includeUsage of [true, false]) {
+    it(`byte path, usage ${includeUsage ? 'asked for' : 'not asked for'}: a usage chunk is billed and sent (or dropped) as push does`, () => {
+      for (const [name, raw] of Object.entries(usageChunks)) {
+        const { t, sent } = viaBytes(includeUsage, [raw]);
+        const viaPush = translator(includeUsage);
+        const pushed = viaPush.push({ event: undefined, data: raw }).map((f) => JSON.parse(f) as unknown);
+        expect(sent, name).toEqual(pushed);
+        expect(t.usage(), name).toEqual(viaPush.usage());
+        expect(t.outputBytes(), name).toBe(viaPush.outputBytes());
+      }
+      expect(viaBytes(includeUsage, [usageChunks.openai]).t.usage()).toEqual({ inputTokens: 19, outputTokens: 10, estimated: false });
+      expect(viaBytes(includeUsage, [usageChunks.openai]).sent).toHaveLength(includeUsage ? 1 : 0);
+    });
+  }
+
   it('byte path: a stream cut anywhere, CR line ends, comments and a last event without its blank line come out as push gives them', () => {
     const raws = [chunks.firstWithRole, chunks.plain, chunks.noUsageKey, chunks.obfuscated, chunks.emptyDelta];
     const wire = `: keep-alive\n\n${raws.map((r) => `data: ${r}\n\n`).join('')}data: [DONE]`;

@@ -25,6 +25,19 @@ describe('plainChunk', () => {
     expect(c.usageNullAt).toBe(-1);
   });
 
+  it('reads the token counts of the usage chunk, the top-level ones only, and whether it has choices', () => {
+    const usage = '{"prompt_tokens":120,"completion_tokens":16,"total_tokens":136,"prompt_tokens_details":{"cached_tokens":0,"prompt_tokens":9},"completion_tokens_details":{"reasoning_tokens":0}}';
+    const c = plainChunk(event(`{"id":"c","model":"m","system_fingerprint":null,"choices":[],"usage":${usage},"obfuscation":"x"}`))!;
+    expect(c.usage).toEqual({ promptTokens: 120, completionTokens: 16 });
+    expect(c.hasChoices).toBe(false);
+    expect(c.usageNullAt).toBe(-1);
+    const withChoice = plainChunk(event('{"model":"m","choices":[{"index":0,"delta":{"content":"ab"}}],"usage":{"prompt_tokens":0}}'))!;
+    expect(withChoice.usage).toEqual({ promptTokens: 0, completionTokens: 0 });
+    expect(withChoice.hasChoices).toBe(true);
+    expect(withChoice.contentBytes).toBe(2);
+    expect(plainChunk(event(text))!.usage).toBeNull();
+  });
+
   const plain: Record<string, string> = {
     'a text chunk': text,
     'the last one (empty delta, a finish reason)': '{"id":"c","model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}',
@@ -34,12 +47,13 @@ describe('plainChunk', () => {
     'a model key nested before the top-level one': '{"meta":{"model":"internal"},"model":"m","choices":[]}',
     'the first chunk (role, empty content, refusal null)': '{"id":"c","model":"m","choices":[{"delta":{"role":"assistant","content":"","refusal":null}}]}',
     'content null': '{"model":"m","choices":[{"delta":{"content":null}}]}',
+    'the usage chunk': '{"id":"c","model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}',
+    'a usage object as the first member': '{"usage":{"prompt_tokens":1},"model":"m"}',
   };
   const notPlain: Record<string, string> = {
     'a delta key it does not read': '{"id":"c","model":"m","choices":[{"delta":{"audio":{"id":"a"}}}]}',
     'a number in the delta': '{"model":"m","choices":[{"delta":{"content":1}}]}',
     'a tool call': '{"id":"c","model":"m","choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}}]}',
-    'the usage chunk': '{"id":"c","model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}',
     'an error': '{"error":{"message":"overloaded","type":"server_error"}}',
     'an error beside a model': '{"model":"m","error":"x","choices":[]}',
     'two choices': '{"model":"m","choices":[{"delta":{"content":"a"}},{"delta":{"content":"b"}}]}',
@@ -50,6 +64,19 @@ describe('plainChunk', () => {
     'a model that is not a string': '{"model":7,"choices":[]}',
     'usage as the first member': '{"usage":null,"model":"m","choices":[]}',
     'usage twice': '{"model":"m","choices":[],"usage":null,"usage":null}',
+    'usage null, then a usage object': '{"model":"m","choices":[],"usage":null,"usage":{"prompt_tokens":1}}',
+    'usage without prompt_tokens': '{"model":"m","choices":[],"usage":{"completion_tokens":2}}',
+    'prompt_tokens twice': '{"model":"m","choices":[],"usage":{"prompt_tokens":1,"prompt_tokens":2}}',
+    'prompt_tokens as a string': '{"model":"m","choices":[],"usage":{"prompt_tokens":"1"}}',
+    'prompt_tokens null': '{"model":"m","choices":[],"usage":{"prompt_tokens":null}}',
+    'prompt_tokens with a fraction': '{"model":"m","choices":[],"usage":{"prompt_tokens":1.5}}',
+    'prompt_tokens with an exponent': '{"model":"m","choices":[],"usage":{"prompt_tokens":1e3}}',
+    'prompt_tokens negative': '{"model":"m","choices":[],"usage":{"prompt_tokens":-1}}',
+    'prompt_tokens with a leading zero': '{"model":"m","choices":[],"usage":{"prompt_tokens":012}}',
+    'prompt_tokens beyond a safe integer': '{"model":"m","choices":[],"usage":{"prompt_tokens":9007199254740993}}',
+    'completion_tokens null': '{"model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":null}}',
+    'usage as an array': '{"model":"m","choices":[],"usage":[1]}',
+    'usage as a number': '{"model":"m","choices":[],"usage":1}',
     'something after the object': '{"model":"m","choices":[]}}',
     'an unfinished string': '{"model":"m","choices":[{"delta":{"content":"ab',
     'two data lines': '{"model":"m",\ndata: "choices":[]}',

@@ -70,8 +70,8 @@ class OpenAIStreamTranslator implements StreamTranslator {
 
   /**
    * The upstream already sends the client's framing, so plain chunks (`plainChunk`) go out as the upstream's bytes with
-   * the public model spliced in and an unasked-for `"usage":null` cut: no decoding to text, no JSON.parse, no
-   * re-encoding. Every other event is decoded and goes through `push`. Events are cut at `\n\n`, which never falls
+   * the public model spliced in and an unasked-for `"usage":null` cut (the usage chunk read in place, and dropped when
+   * the client did not ask for usage): no decoding to text, no JSON.parse, no re-encoding. Every other event is decoded and goes through `push`. Events are cut at `\n\n`, which never falls
    * inside a UTF-8 character.
    */
   pushBytes(bytes: Uint8Array | null, out: Uint8Array[]): void {
@@ -98,12 +98,18 @@ class OpenAIStreamTranslator implements StreamTranslator {
 
   private event(ev: Buffer, out: Uint8Array[]): void {
     const c = plainChunk(ev);
-    if (c === null) {
+    // A usage chunk that also carries choices, when the client did not ask for usage: the usage must be taken out.
+    if (c === null || (c.usage !== null && !this.includeUsage && c.hasChoices)) {
       if (ev.equals(DONE_EVENT)) this.done = true;
       else for (const e of this.oneEvent.push(`${ev.toString('utf8')}\n\n`)) this.send(e, out);
       return;
     }
     this.bytes += c.contentBytes;
+    if (c.usage !== null) {
+      this.seenUsage = { inputTokens: c.usage.promptTokens, outputTokens: c.usage.completionTokens, estimated: false };
+      // Asked for upstream on the client's behalf: it goes no further.
+      if (!this.includeUsage) return;
+    }
     out.push(ev.subarray(0, c.modelFrom), this.modelBytes);
     if (c.usageNullAt === -1 || this.includeUsage) out.push(ev.subarray(c.modelTo), BLANK_LINE);
     else out.push(ev.subarray(c.modelTo, c.usageNullAt), ev.subarray(c.usageNullAt + USAGE_NULL_BYTES), BLANK_LINE);

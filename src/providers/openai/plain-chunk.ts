@@ -9,6 +9,10 @@ export interface PlainChunk {
   contentBytes: number;
   /** Where a top-level `,"usage":null` starts (USAGE_NULL_BYTES long; cut when the client did not ask for usage), or -1. */
   usageNullAt: number;
+  /** The token counts of a top-level `usage` object (the usage chunk), or null when there is none. */
+  usage: { promptTokens: number; completionTokens: number } | null;
+  /** Whether `choices` holds at least one choice (a usage chunk without any is dropped when usage was not asked for). */
+  hasChoices: boolean;
 }
 
 /** Length of `,"usage":null`. */
@@ -35,6 +39,12 @@ const DELTA = name('delta');
 const CONTENT = name('content');
 const REFUSAL = name('refusal');
 const ROLE = name('role');
+const PROMPT_TOKENS = name('prompt_tokens');
+const COMPLETION_TOKENS = name('completion_tokens');
+const ZERO = 48;
+const NINE = 57;
+/** Digits of a token count read in place: beyond this many it may not be a safe integer, and takes the full parse. */
+const MAX_DIGITS = 15;
 
 /** The delta keys a plain chunk may have; the text of the first two is what the output estimate counts. */
 const counted = (ev: Uint8Array, from: number, to: number) => is(ev, from, to, CONTENT) || is(ev, from, to, REFUSAL);
@@ -51,8 +61,9 @@ function is(ev: Uint8Array, from: number, to: number, key: Buffer): boolean {
  * OpenAI-compatible server sends for generated text, else null and the caller parses the event whole: compact JSON
  * (no whitespace outside strings) on one `data` line; one top-level `model` with a plain string; no top-level
  * `error`; a top-level `usage`, if any, `null` and after the first member; a `choices` array with at most one
- * `delta`, which holds nothing but `role`, `content` and `refusal`, each a string or null. So tool calls, the usage
- * chunk and errors take the full parse.
+ * `delta`, which holds nothing but `role`, `content` and `refusal`, each a string or null. A top-level `usage` may
+ * also be an object (the usage chunk) whose `prompt_tokens` (required) and `completion_tokens` are plain integers,
+ * each given once. So tool calls, errors and any other usage take the full parse.
  *
  * One pass over the bytes, following strings (and their escapes) and nesting; what it does not read — ids, finish
  * reasons, logprobs, vendor fields — goes to the client as the provider wrote it, unchecked.
@@ -66,6 +77,12 @@ export function plainChunk(ev: Uint8Array): PlainChunk | null {
   let modelTo = -1;
   let contentBytes = 0;
   let usageNullAt = -1;
+  /** Depth of the top-level `usage` object while inside it, else -1; and what was read of it. */
+  let usageAt = -1;
+  let usageSeen = false;
+  let promptTokens = -1;
+  let completionTokens = -1;
+  let hasChoices = false;
   let deltas = 0;
   let depth = 1;
   /** Depth of the `choices` array while inside it, else -1. */
@@ -97,11 +114,28 @@ export function plainChunk(ev: Uint8Array): PlainChunk | null {
         if (depth === 1) {
           if (is(ev, from, keyTo, ERROR)) return null;
           if (is(ev, from, keyTo, USAGE)) {
-            if (ev[from - 2] !== COMMA || usageNullAt !== -1 || !is(ev, i + 1, i + 5, NULL)) return null;
-            usageNullAt = from - 2;
+            if (usageSeen) return null;
+            usageSeen = true;
+            // An object is read where it opens; null is cut only after the first member, with the comma before it.
+            if (ev[i + 1] !== OPEN_BRACE) {
+              if (ev[from - 2] !== COMMA || !is(ev, i + 1, i + 5, NULL)) return null;
+              usageNullAt = from - 2;
+            }
           }
         } else if (depth === deltaAt && !deltaKey(ev, from, keyTo)) {
           return null;
+        } else if (depth === usageAt) {
+          const prompt = is(ev, from, keyTo, PROMPT_TOKENS);
+          if (prompt || is(ev, from, keyTo, COMPLETION_TOKENS)) {
+            const end = integerEnd(ev, i + 1);
+            if (end === -1 || (prompt ? promptTokens : completionTokens) !== -1) return null;
+            let n = 0;
+            for (let d = i + 1; d < end; d++) n = n * 10 + (ev[d]! - ZERO);
+            if (prompt) promptTokens = n;
+            else completionTokens = n;
+            i = end - 1;
+            keyFrom = -1;
+          }
         }
         continue;
       }
@@ -123,7 +157,10 @@ export function plainChunk(ev: Uint8Array): PlainChunk | null {
     if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       depth++;
       if (keyFrom !== -1) {
-        if (depth === 2 && c === OPEN_BRACKET && is(ev, keyFrom, keyTo, CHOICES)) choicesAt = depth;
+        if (depth === 2 && c === OPEN_BRACKET && is(ev, keyFrom, keyTo, CHOICES)) {
+          choicesAt = depth;
+          hasChoices = ev[i + 1] !== CLOSE_BRACKET;
+        } else if (depth === 2 && c === OPEN_BRACE && is(ev, keyFrom, keyTo, USAGE)) usageAt = depth;
         else if (choicesAt !== -1 && depth === choicesAt + 2 && c === OPEN_BRACE && is(ev, keyFrom, keyTo, DELTA)) {
           if (++deltas > 1) return null;
           deltaAt = depth;
@@ -135,6 +172,7 @@ export function plainChunk(ev: Uint8Array): PlainChunk | null {
     if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       if (depth === deltaAt) deltaAt = -1;
       if (depth === choicesAt) choicesAt = -1;
+      if (depth === usageAt) usageAt = -1;
       depth--;
       if (depth === 0 && i !== end - 1) return null;
       keyFrom = -1;
@@ -155,7 +193,24 @@ export function plainChunk(ev: Uint8Array): PlainChunk | null {
     }
   }
   if (depth !== 0 || modelFrom === -1) return null;
-  return { modelFrom, modelTo, contentBytes, usageNullAt };
+  let usage = null;
+  if (usageSeen && usageNullAt === -1) {
+    if (promptTokens === -1) return null; // a usage the gateway could not bill from: the full parse decides
+    usage = { promptTokens, completionTokens: completionTokens === -1 ? 0 : completionTokens };
+  }
+  return { modelFrom, modelTo, contentBytes, usageNullAt, usage, hasChoices };
+}
+
+/**
+ * Where a JSON integer starting at `from` ends, when it is one as JSON writes it (digits, no sign, no leading zero,
+ * no fraction or exponent, at most MAX_DIGITS) and a `,` or `}` follows; else -1.
+ */
+function integerEnd(ev: Uint8Array, from: number): number {
+  let i = from;
+  while (i < ev.length && ev[i]! >= ZERO && ev[i]! <= NINE) i++;
+  const digits = i - from;
+  if (digits === 0 || digits > MAX_DIGITS || (digits > 1 && ev[from] === ZERO)) return -1;
+  return ev[i] === COMMA || ev[i] === CLOSE_BRACE ? i : -1;
 }
 
 /** UTF-8 bytes of a JSON string's text with escapes, or -1 when the escapes are not valid JSON. */
