@@ -5,6 +5,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { z } from 'zod';
 import type { Storage } from '../../ports/storage.js';
 import { sqliteKeyStore } from './keys.js';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS, walCheckpointer, type Checkpointer } from './checkpointer.js';
 import { inThreadReader, workerReader, type SqlReader } from './reader.js';
 import { DEFAULT_PRUNE_INTERVAL_MS, sqliteSpendStore, type SqliteSpendStore } from './spend.js';
 import { usageStore } from './usage.js';
@@ -41,9 +42,14 @@ const pathOptions = z.strictObject({
     /**
      * How commits reach the disk (see `Durability`): `background` (default) answers once a commit is written and
      * syncs the WAL right after, off the event loop; `full` answers once that sync is done; `normal` syncs at
-     * checkpoints only. No mode blocks the event loop on the disk.
+     * checkpoints only. No mode makes a commit wait for the disk on the event loop.
      */
     synchronous: z.enum(DURABILITY_MODES).default('background'),
+    /**
+     * Milliseconds between two checkpoints of the WAL, run by a worker thread (default 1,000). 0 leaves them to SQLite,
+     * which runs them on the writer's thread, its disk syncs included, once the WAL passes 1,000 pages.
+     */
+    checkpointIntervalMs: z.number().int().nonnegative().default(DEFAULT_CHECKPOINT_INTERVAL_MS),
     pruneIntervalMs,
 });
 const databaseOptions = z.strictObject({
@@ -66,7 +72,8 @@ export interface SqliteStorage extends Storage {
  * Keys, spend and usage in SQLite. With `{ path }` the adapter opens the file in WAL mode with a
  * busy timeout (default 5 s), foreign keys on, a 64 MiB page cache and reads through a memory map (up to 1 GiB),
  * commits made durable as `synchronous` says (default `background`: answered once written, the WAL synced right
- * after on the thread pool; see `Durability`), and `close()` syncs and closes it;
+ * after on the thread pool; see `Durability`), the WAL checkpointed by a worker thread every `checkpointIntervalMs`
+ * (default 1 s; see `walCheckpointer`), and `close()` syncs and closes it;
  * with `{ database }` it uses the host's connection as configured and `close()` leaves it open.
  * The schema is created or migrated on open; the adapter owns the file's `PRAGMA user_version`.
  * Several processes may share one file: spend changes take the write lock before they read.
@@ -91,6 +98,7 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
   let reader: SqlReader;
   let owned = false;
   let sync = noWalSync;
+  let checkpointer: Checkpointer | null = null;
   if ('path' in o) {
     if (o.path !== ':memory:') mkdirSync(dirname(resolve(o.path)), { recursive: true });
     db = new BetterSqlite3(o.path, { timeout: o.busyTimeoutMs });
@@ -107,6 +115,9 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
     }
     reader = db.memory ? inThreadReader(db) : workerReader({ path: resolve(o.path), busyTimeoutMs: o.busyTimeoutMs, pragmas: READ_PRAGMAS });
     if (!db.memory && o.synchronous !== 'normal') sync = walSync(`${resolve(o.path)}-wal`, o.synchronous);
+    if (!db.memory && o.checkpointIntervalMs > 0) {
+      checkpointer = walCheckpointer(db, { path: resolve(o.path), busyTimeoutMs: o.busyTimeoutMs, intervalMs: o.checkpointIntervalMs });
+    }
   } else {
     db = o.database;
     reader = inThreadReader(db);
@@ -133,14 +144,16 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
         if (closed) return closing;
         closed = true;
         spend!.close();
-        // The worker's connection closes first, so the writer's is the last one and checkpoints the WAL away.
+        // The workers' connections close first, so the writer's is the last one and checkpoints the WAL away.
         const stopping = reader.close();
-        return (closing = stopping instanceof Promise ? stopping.then(finish) : finish());
+        const workers = checkpointer === null ? stopping : Promise.all([stopping, checkpointer.close()]);
+        return (closing = workers instanceof Promise ? workers.then(finish) : finish());
       },
     };
   } catch (err) {
     spend?.close();
     sync.close();
+    void checkpointer?.close();
     if (owned) db.close();
     throw err;
   }

@@ -1,9 +1,8 @@
 // Where the usage store's read-only analytics SQL runs: on the calling thread, or on a worker thread with its own connection.
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Awaitable } from '../../ports/awaitable.js';
+import { spawnWorker } from './spawn-worker.js';
 
 /** Runs read-only statements for the usage store; the SQL is built by the caller, so both kinds answer alike. */
 export interface SqlReader {
@@ -71,22 +70,6 @@ interface Live {
   done: Promise<void>;
 }
 
-/**
- * Starts the worker script next to this module, with this module's extension: `.js` in the build, `.ts` when the
- * sources run under vitest or tsx. Node 20 cannot load TypeScript by itself and does not hand its parent's loader
- * hooks to a worker, so from the sources the worker first registers tsx (a dev dependency; the build never needs it).
- * tsx's require hook, not its ESM one: that one starts a hooks thread per worker, 3-4x slower to start.
- */
-function spawn(config: ReaderConfig): Worker {
-  const self = new URL(import.meta.url);
-  const ext = self.pathname.slice(self.pathname.lastIndexOf('.'));
-  const script = new URL(`./read-worker${ext}`, self);
-  if (ext !== '.ts') return new Worker(script, { workerData: config });
-  const tsx = createRequire(self).resolve('tsx/cjs/api');
-  const boot = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(fileURLToPath(script))});`;
-  return new Worker(boot, { eval: true, workerData: config });
-}
-
 const fromReply = (e: { name: string; message: string; code?: string }) => Object.assign(new Error(e.message), e);
 
 /**
@@ -101,7 +84,7 @@ export function workerReader(config: ReaderConfig): WorkerReader {
   let ids = 0;
 
   const start = (): Live => {
-    const worker = spawn(config);
+    const worker = spawnWorker('read-worker', config);
     worker.unref();
     const pending: Live['pending'] = new Map();
     let finished!: () => void;

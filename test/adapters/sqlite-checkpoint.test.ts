@@ -1,0 +1,77 @@
+// SQLite checkpoints on a worker thread: the WAL reaches the database file without the writer's thread copying it.
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { FALLBACK_CHECKPOINT_PAGES, walCheckpointer } from '../../src/adapters/sqlite/checkpointer.js';
+import { sqliteStorage } from '../../src/adapters/sqlite/index.js';
+import { usageRecord } from '../contracts/support.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tokenhub-sqlite-checkpoint-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const freshPath = () => join(dir, `db-${++n}.db`);
+const size = (path: string) => statSync(path).size;
+
+/** 1,000 usage rows in ten commits: a few hundred WAL pages, below SQLite's own threshold of 1,000. */
+async function writeRows(insert: (rows: ReturnType<typeof usageRecord>[]) => unknown) {
+  for (let b = 0; b < 10; b++) {
+    await insert(Array.from({ length: 100 }, (_, i) => usageRecord({ id: `r-${b}-${i}`, time: Date.UTC(2026, 10, 1) + b * 100 + i })));
+  }
+}
+
+describe('sqlite WAL checkpoints', () => {
+  it('copy committed pages into the database file from a worker thread, every checkpointIntervalMs', async () => {
+    const path = freshPath();
+    const storage = sqliteStorage({ path, pruneIntervalMs: 0, checkpointIntervalMs: 20 });
+    try {
+      const before = size(path);
+      await writeRows((rows) => storage.usage.insert(rows));
+      await vi.waitFor(() => expect(size(path)).toBeGreaterThan(before + 100_000), { timeout: 3_000, interval: 20 });
+    } finally {
+      await storage.close();
+    }
+    expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+
+  it('with checkpointIntervalMs 0, leave them to SQLite on the writer: the same writes stay in the WAL', async () => {
+    const path = freshPath();
+    const storage = sqliteStorage({ path, pruneIntervalMs: 0, checkpointIntervalMs: 0 });
+    try {
+      const before = size(path);
+      await writeRows((rows) => storage.usage.insert(rows));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(size(path)).toBe(before);
+      expect(size(`${path}-wal`)).toBeGreaterThan(100_000);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('raise the writer\'s own threshold to the fallback, and leave writes working when the worker dies', async () => {
+    const path = freshPath();
+    sqliteStorage({ path, pruneIntervalMs: 0, checkpointIntervalMs: 0 }).close();
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    const checkpointer = walCheckpointer(db, { path, busyTimeoutMs: 1_000, intervalMs: 20 });
+    try {
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(FALLBACK_CHECKPOINT_PAGES);
+      const insert = db.prepare(`INSERT INTO tokenhub_spend (key_id, month, spent) VALUES (?, '2026-11', ?)`);
+      const before = size(path);
+      db.transaction(() => {
+        for (let i = 0; i < 5_000; i++) insert.run(`key-${i}`, i);
+      })();
+      await vi.waitFor(() => expect(size(path)).toBeGreaterThan(before), { timeout: 3_000, interval: 20 });
+
+      await checkpointer.worker.terminate();
+      db.transaction(() => {
+        for (let i = 5_000; i < 6_000; i++) insert.run(`key-${i}`, i);
+      })();
+      expect(db.prepare('SELECT count(*) FROM tokenhub_spend').pluck().get()).toBe(6_000);
+      await checkpointer.close(); // resolves although the worker is gone
+    } finally {
+      db.close();
+    }
+  });
+});
