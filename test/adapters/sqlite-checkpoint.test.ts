@@ -14,20 +14,24 @@ let n = 0;
 const freshPath = () => join(dir, `db-${++n}.db`);
 const size = (path: string) => statSync(path).size;
 
-/** 1,000 usage rows in ten commits: a few hundred WAL pages, below SQLite's own threshold of 1,000. */
-async function writeRows(insert: (rows: ReturnType<typeof usageRecord>[]) => unknown) {
+/**
+ * A storage with `checkpointIntervalMs`, its file's size when opened, and 1,000 usage rows written in ten commits
+ * since: a few hundred WAL pages, below SQLite's own threshold of 1,000.
+ */
+async function filled(checkpointIntervalMs: number) {
+  const path = freshPath();
+  const storage = sqliteStorage({ path, pruneIntervalMs: 0, checkpointIntervalMs });
+  const before = size(path);
   for (let b = 0; b < 10; b++) {
-    await insert(Array.from({ length: 100 }, (_, i) => usageRecord({ id: `r-${b}-${i}`, time: Date.UTC(2026, 10, 1) + b * 100 + i })));
+    await storage.usage.insert(Array.from({ length: 100 }, (_, i) => usageRecord({ id: `r-${b}-${i}`, time: Date.UTC(2026, 10, 1) + b * 100 + i })));
   }
+  return { path, storage, before };
 }
 
 describe('sqlite WAL checkpoints', () => {
   it('copy committed pages into the database file from a worker thread, every checkpointIntervalMs', async () => {
-    const path = freshPath();
-    const storage = sqliteStorage({ path, pruneIntervalMs: 0, checkpointIntervalMs: 20 });
+    const { path, storage, before } = await filled(20);
     try {
-      const before = size(path);
-      await writeRows((rows) => storage.usage.insert(rows));
       await vi.waitFor(() => expect(size(path)).toBeGreaterThan(before + 100_000), { timeout: 3_000, interval: 20 });
     } finally {
       await storage.close();
@@ -36,11 +40,8 @@ describe('sqlite WAL checkpoints', () => {
   });
 
   it('with checkpointIntervalMs 0, leave them to SQLite on the writer: the same writes stay in the WAL', async () => {
-    const path = freshPath();
-    const storage = sqliteStorage({ path, pruneIntervalMs: 0, checkpointIntervalMs: 0 });
+    const { path, storage, before } = await filled(0);
     try {
-      const before = size(path);
-      await writeRows((rows) => storage.usage.insert(rows));
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(size(path)).toBe(before);
       expect(size(`${path}-wal`)).toBeGreaterThan(100_000);
