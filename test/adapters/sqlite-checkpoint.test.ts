@@ -32,7 +32,7 @@ describe('sqlite WAL checkpoints', () => {
   it('copy committed pages into the database file from a worker thread, every checkpointIntervalMs', async () => {
     const { path, storage, before } = await filled(20);
     try {
-      await vi.waitFor(() => expect(size(path)).toBeGreaterThan(before + 100_000), { timeout: 3_000, interval: 20 });
+      await vi.waitFor(() => expect(size(path)).toBeGreaterThan(before + 100_000), { timeout: 10_000, interval: 20 });
     } finally {
       await storage.close();
     }
@@ -63,7 +63,7 @@ describe('sqlite WAL checkpoints', () => {
       db.transaction(() => {
         for (let i = 0; i < 5_000; i++) insert.run(`key-${i}`, i);
       })();
-      await vi.waitFor(() => expect(size(path)).toBeGreaterThan(before), { timeout: 3_000, interval: 20 });
+      await vi.waitFor(() => expect(size(path)).toBeGreaterThan(before), { timeout: 10_000, interval: 20 });
 
       await checkpointer.worker.terminate();
       db.transaction(() => {
