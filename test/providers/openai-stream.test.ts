@@ -101,7 +101,17 @@ describe('OpenAI-compatible stream translator', () => {
     });
   }
 
-  it('byte path: a stream cut anywhere, CR line ends, comments and a last event without its blank line come out as push gives them', () => {
+  it('byte path: an event goes out with the read that completes it, its blank line split across two reads included', () => {
+    const t = translator(true);
+    const out: Uint8Array[] = [];
+    t.pushBytes!(Buffer.from(`data: ${chunks.plain}\n`), out);
+    expect(out).toHaveLength(0);
+    t.pushBytes!(Buffer.from('\ndata: {"id":"c",'), out);
+    const sent = Buffer.concat(out).toString('utf8');
+    expect(JSON.parse(sent.slice(6, -2))).toEqual(expected(chunks.plain, true));
+  });
+
+  it('byte path: a stream cut at every byte (a blank line split across reads included), CR line ends, comments and a last event without its blank line come out as push gives them', () => {
     const raws = [chunks.firstWithRole, chunks.plain, chunks.noUsageKey, chunks.obfuscated, chunks.emptyDelta];
     const wire = `: keep-alive\n\n${raws.map((r) => `data: ${r}\n\n`).join('')}data: [DONE]`;
     const want = raws.map((r) => expected(r, false));
@@ -113,7 +123,7 @@ describe('OpenAI-compatible stream translator', () => {
       const frames = Buffer.concat(out).toString('utf8').split('\n\n').filter((f) => f !== '');
       return { t, sent: frames.map((f) => JSON.parse(f.slice(6)) as unknown) };
     };
-    for (let cut = 1; cut < wire.length; cut += 7) {
+    for (let cut = 1; cut < wire.length; cut++) {
       const { t, sent } = run([wire.slice(0, cut), wire.slice(cut)]);
       expect(sent).toEqual(want);
       expect(t.completed()).toBe(true);

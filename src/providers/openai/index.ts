@@ -84,12 +84,14 @@ class OpenAIStreamTranslator implements StreamTranslator {
       return this.pushText(null, out);
     }
     const buf = partial === null ? asBuffer(bytes) : Buffer.concat([partial, bytes]);
-    if (buf.indexOf(CR) !== -1) {
+    // The kept part was searched already (no CR, no blank line in it): only the new bytes, and a `\n` just before them.
+    const seen = partial === null ? 0 : partial.length;
+    if (buf.indexOf(CR, seen) !== -1) {
       this.text = new SseReader();
       return this.pushText(buf, out);
     }
     let start = 0;
-    for (let end = buf.indexOf(BLANK_LINE); end !== -1; end = buf.indexOf(BLANK_LINE, start)) {
+    for (let end = buf.indexOf(BLANK_LINE, Math.max(0, seen - 1)); end !== -1; end = buf.indexOf(BLANK_LINE, start)) {
       if (end > start) this.event(buf.subarray(start, end), out);
       start = end + 2;
     }
