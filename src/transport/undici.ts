@@ -1,7 +1,9 @@
 // Upstream HTTP over undici: keep-alive pools and explicit connect, first-byte and idle timeouts.
-import { Agent, errors } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Agent, errors, type Dispatcher } from 'undici';
 import type { UpstreamRequest } from '../providers/types.js';
 import type { Cancellation } from './cancellation.js';
+import { UpstreamBody } from './upstream-body.js';
 
 /** An upstream answer whose body has not been read yet. */
 export interface TransportResponse {
@@ -72,14 +74,61 @@ export function undiciTransport({
     }
     return t;
   };
-  const send: Transport = async (req, signal) => {
-    try {
-      const { origin, path } = target(req.url);
-      const res = await agent.request({ origin, path, method: 'POST', headers: req.headers, body: req.body, signal });
-      return { status: res.statusCode, headers: res.headers, body: res.body };
-    } catch (err) {
-      throw toTransportError(err, signal);
-    }
-  };
+  const send: Transport = (req, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(toTransportError(new errors.RequestAbortedError(), signal));
+      try {
+        const { origin, path } = target(req.url);
+        agent.dispatch({ origin, path, method: 'POST', headers: req.headers, body: req.body }, new Exchange(signal, resolve, reject));
+      } catch (err) {
+        reject(toTransportError(err, signal));
+      }
+    });
   return Object.assign(send, { close: () => agent.close() });
+}
+
+/**
+ * One request through undici's `dispatch`, answered with the status, the headers and an `UpstreamBody` fed straight from
+ * the parser's callbacks: no Readable stream, no async resource and no abort-signal plumbing per request, which is what
+ * undici's `request()` adds on top of the same dispatch (~4 µs of a non-streaming request's CPU, measured).
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | null = null;
+  private body: UpstreamBody | null = null;
+  private readonly onAbort = () => this.controller?.abort(new errors.RequestAbortedError());
+
+  constructor(
+    private readonly signal: Cancellation,
+    private readonly resolve: (res: TransportResponse) => void,
+    private readonly reject: (err: TransportError) => void,
+  ) {
+    signal.once('abort', this.onAbort);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // The client may have left between dispatch and the connection.
+    if (this.signal.aborted) controller.abort(new errors.RequestAbortedError());
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return; // 1xx: the answer is still to come
+    this.body = new UpstreamBody(controller);
+    this.resolve({ status: statusCode, headers, body: this.body });
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.body?.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.signal.off('abort', this.onAbort);
+    this.body?.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+    this.signal.off('abort', this.onAbort);
+    if (this.body === null) this.reject(toTransportError(err, this.signal));
+    else this.body.fail(err);
+  }
 }
