@@ -111,6 +111,23 @@ describe('OpenAI-compatible stream translator', () => {
     expect(JSON.parse(sent.slice(6, -2))).toEqual(expected(chunks.plain, true));
   });
 
+  it('byte path: the exact bytes of a mixed read — plain events rewritten in place, one re-serialised, one dropped, a blank line too many left out — in order', () => {
+    const t = translator(false);
+    const out: Uint8Array[] = [];
+    const wire = [chunks.firstWithRole, chunks.plain, chunks.spaced, usageChunks.bench, chunks.obfuscated].map((r) => `data: ${r}\n\n`);
+    t.pushBytes!(Buffer.from(`${wire[0]}\n\n${wire.slice(1).join('')}data: [DONE]\n\n`), out);
+    const model = (raw: string) => raw.replace(/"model":"[^"]*"/, `"model":"${info.model}"`);
+    const spaced = translator(false).push({ event: undefined, data: chunks.spaced })[0]!;
+    expect(Buffer.concat(out).toString('utf8')).toBe(
+      `data: ${model(chunks.firstWithRole).replace(',"usage":null', '')}\n\n` +
+        `data: ${model(chunks.plain).replace(',"usage":null', '')}\n\n` +
+        `data: ${spaced}\n\n` +
+        `data: ${model(chunks.obfuscated).replace(',"usage":null', '')}\n\n`,
+    );
+    expect(t.usage()).toEqual({ inputTokens: 120, outputTokens: 16, estimated: false });
+    expect(t.completed()).toBe(true);
+  });
+
   it('byte path: a stream cut at every byte (a blank line split across reads included), CR line ends, comments and a last event without its blank line come out as push gives them', () => {
     const raws = [chunks.firstWithRole, chunks.plain, chunks.noUsageKey, chunks.obfuscated, chunks.emptyDelta];
     const wire = `: keep-alive\n\n${raws.map((r) => `data: ${r}\n\n`).join('')}data: [DONE]`;

@@ -60,6 +60,8 @@ class OpenAIStreamTranslator implements StreamTranslator {
   private partial: Buffer | null = null;
   /** Byte path: decodes one event that is not a plain chunk, for `push`. */
   private readonly oneEvent = new SseDecoder();
+  /** Byte path: the first byte of the read being handled that is neither sent yet nor skipped. */
+  private copyFrom = 0;
   /** Set once the stream showed a `\r` (CR line ends): from then on it is decoded as text, which handles every line end. */
   private text: SseReader | null = null;
 
@@ -90,18 +92,27 @@ class OpenAIStreamTranslator implements StreamTranslator {
       this.text = new SseReader();
       return this.pushText(buf, out);
     }
+    // What goes out is the read's bytes with each event's model swapped (and `"usage":null` cut where asked): spans
+    // of `buf` between the changes, so one piece per change rather than per event part. `copyFrom` is the first byte
+    // of `buf` not yet sent or skipped.
+    this.copyFrom = 0;
     let start = 0;
     for (let end = buf.indexOf(BLANK_LINE, Math.max(0, seen - 1)); end !== -1; end = buf.indexOf(BLANK_LINE, start)) {
-      if (end > start) this.event(buf.subarray(start, end), out);
+      this.event(buf, start, end, out);
       start = end + 2;
     }
+    if (start > this.copyFrom) out.push(buf.subarray(this.copyFrom, start));
     if (start < buf.length) this.partial = buf.subarray(start);
   }
 
-  private event(ev: Buffer, out: Uint8Array[]): void {
-    const c = plainChunk(ev);
+  /** One event, `buf[start, end)` without its blank line: its changes join `out`, or it is skipped or replaced. */
+  private event(buf: Buffer, start: number, end: number, out: Uint8Array[]): void {
+    const ev = buf.subarray(start, end);
+    const c = end > start ? plainChunk(ev) : null;
     // A usage chunk that also carries choices, when the client did not ask for usage: the usage must be taken out.
     if (c === null || (c.usage !== null && !this.includeUsage && c.hasChoices)) {
+      this.skip(buf, start, end, out);
+      if (end === start) return; // a blank line too many
       if (ev.equals(DONE_EVENT)) this.done = true;
       else for (const e of this.oneEvent.push(`${ev.toString('utf8')}\n\n`)) this.send(e, out);
       return;
@@ -110,11 +121,20 @@ class OpenAIStreamTranslator implements StreamTranslator {
     if (c.usage !== null) {
       this.seenUsage = { inputTokens: c.usage.promptTokens, outputTokens: c.usage.completionTokens, estimated: false };
       // Asked for upstream on the client's behalf: it goes no further.
-      if (!this.includeUsage) return;
+      if (!this.includeUsage) return this.skip(buf, start, end, out);
     }
-    out.push(ev.subarray(0, c.modelFrom), this.modelBytes);
-    if (c.usageNullAt === -1 || this.includeUsage) out.push(ev.subarray(c.modelTo), BLANK_LINE);
-    else out.push(ev.subarray(c.modelTo, c.usageNullAt), ev.subarray(c.usageNullAt + USAGE_NULL_BYTES), BLANK_LINE);
+    out.push(buf.subarray(this.copyFrom, start + c.modelFrom), this.modelBytes);
+    this.copyFrom = start + c.modelTo;
+    if (c.usageNullAt !== -1 && !this.includeUsage) {
+      out.push(buf.subarray(this.copyFrom, start + c.usageNullAt));
+      this.copyFrom = start + c.usageNullAt + USAGE_NULL_BYTES;
+    }
+  }
+
+  /** Sends what precedes the event at `buf[start, end)` and leaves the event and its blank line out. */
+  private skip(buf: Buffer, start: number, end: number, out: Uint8Array[]): void {
+    if (start > this.copyFrom) out.push(buf.subarray(this.copyFrom, start));
+    this.copyFrom = end + 2;
   }
 
   private pushText(bytes: Uint8Array | null, out: Uint8Array[]): void {
