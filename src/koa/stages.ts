@@ -1,4 +1,5 @@
 // The five stages as Koa middlewares; each only translates between Koa and the hub engine.
+import type { ServerResponse } from 'node:http';
 import type { Context } from 'koa';
 import { abortOnClose, endFailed, endSucceeded, errorReply, identify, requestBody } from '../hub/binding.js';
 import type { TokenHub } from '../hub/index.js';
@@ -66,22 +67,28 @@ export function forwardToProvider(hub: TokenHub): HubMiddleware {
     const state = hubState(ctx, hub);
     abortOnClose(ctx.res, state);
     const f = await hub.forward(state);
-    ctx.set(hub.responseHeaders(state));
+    setHeaders(ctx.res, hub.responseHeaders(state));
     if (f.kind === 'json') {
       ctx.body = f.completion;
     } else {
       // Streams bypass Koa's respond(): frames go straight to the socket as they arrive (no compression
       // or body buffering), and a client that leaves is an expected end, not an error to log.
       ctx.status = 200;
-      ctx.set(SSE_HEADERS);
       ctx.respond = false;
-      // Not flushed here: writeFrames sends them with the first frame, one write instead of two. The headers are
-      // on `res` already (Koa's set() is setHeader), so writeHead needs only the status.
-      ctx.res.writeHead(200);
+      // Not flushed here: writeFrames sends them with the first frame, one write instead of two.
+      ctx.res.writeHead(200, SSE_HEADERS);
       void writeFrames(f.frames, ctx.res);
     }
     await next();
   };
+}
+
+/**
+ * Koa's `ctx.set(object)` copies the object into entries and normalises every value, per request; these are strings
+ * already, and `setHeader` is what it ends in.
+ */
+function setHeaders(res: ServerResponse, headers: Readonly<Record<string, string>>): void {
+  for (const name in headers) res.setHeader(name, headers[name]!);
 }
 
 /**
