@@ -1,4 +1,5 @@
 // The undici transport against a real local server: answers, streamed bodies, timeouts, cancellation, backpressure.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cancellation } from '../../src/transport/cancellation.js';
@@ -177,6 +178,30 @@ describe('undiciTransport', () => {
     // Without the pause the 64 MiB would be in the gateway's memory within those 300 ms (loopback moves GBs per second).
     expect(flushedWhileIdle).toBeLessThan(total / 2);
     expect(read).toBe(total); // and nothing is lost by pausing
+  });
+
+  it("keeps the caller's AsyncLocalStorage context across the answer and every read (a host's request logging relies on it)", async () => {
+    const up = await serve(async (res) => {
+      res.write('data: 1\n\n');
+      await sleep(20);
+      res.end('data: 2\n\n');
+    });
+    const als = new AsyncLocalStorage<string>();
+    const t = transport();
+    const seen = await Promise.all(
+      ['a', 'b'].map((id) =>
+        als.run(id, async () => {
+          const stores: Array<string | undefined> = [];
+          const res = await t(request(up.url), new Cancellation());
+          stores.push(als.getStore());
+          for await (const _ of res.body) stores.push(als.getStore());
+          return stores;
+        }),
+      ),
+    );
+    expect(seen[0]!.every((s) => s === 'a')).toBe(true);
+    expect(seen[1]!.every((s) => s === 'b')).toBe(true);
+    expect(seen[0]!.length).toBeGreaterThan(2);
   });
 
   it('drops the rest of a body with dump() and serves the next request on the same connection', async () => {
