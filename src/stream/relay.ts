@@ -37,8 +37,13 @@ export type Frames = string | Uint8Array;
 class FrameBuffer {
   private text = '';
   private readonly bytes: Uint8Array[] = [];
-  private readonly reader = new SseReader();
+  /** The text path's decoder, made on first use: a translator with a byte path never needs one. */
+  private textReader: SseReader | null = null;
   constructor(private readonly translator: StreamTranslator) {}
+
+  private get reader(): SseReader {
+    return (this.textReader ??= new SseReader());
+  }
 
   push(read: Uint8Array): void {
     const t = this.translator;
