@@ -1,5 +1,6 @@
 // Server-sent events: an incremental decoder for upstream streams and the encoder for the client's.
 import { StringDecoder } from 'node:string_decoder';
+import { UpstreamStreamError } from '../providers/types.js';
 
 /** One decoded event. `data` joins multi-line data with `\n`, per the SSE spec. */
 export interface SseEvent {
@@ -8,25 +9,54 @@ export interface SseEvent {
 }
 
 /**
+ * The most an upstream stream event may hold: 16 MiB (on the text path, characters). A provider's events are a few
+ * hundred bytes to a few kilobytes; one that grows past this without ending is a broken or hostile upstream, and the
+ * stream fails with an `UpstreamStreamError` rather than the gateway's memory.
+ */
+export const MAX_SSE_EVENT_BYTES = 16 * 1024 * 1024;
+
+/** The error a stream fails with when one event outgrows MAX_SSE_EVENT_BYTES. */
+export function eventTooLarge(): UpstreamStreamError {
+  return new UpstreamStreamError(`The provider sent a stream event larger than ${MAX_SSE_EVENT_BYTES / 1024 / 1024} MiB.`);
+}
+
+/**
  * Decodes SSE text as it arrives, across chunk boundaries, with `\n`, `\r\n` or `\r` line ends
  * (Gemini separates events with `\r\n\r\n`). Feed it decoded text; it returns whole events only.
+ * Text without a line end is kept as pieces and joined once its line ends, and only new text is searched, so a
+ * line spread over many reads costs its length once, not once per read.
  */
 export class SseDecoder {
-  private buffer = '';
+  /** The unfinished line: its pieces, and their length. */
+  private readonly pieces: string[] = [];
+  private held = 0;
+  /** The kept part ends with `\r`: a line end whatever comes next, so the next text is always read. */
+  private keptCR = false;
   private event: string | undefined = undefined;
   /** The event's data so far; null until its first `data` line (most events have exactly one). */
   private data: string | null = null;
 
   push(text: string): SseEvent[] {
-    const buf = (this.buffer += text);
+    const kept = this.held;
+    // A line end in the new text, or the new text completing a `\r\n` the kept part ended with; else keep it.
+    if (kept > 0 && !this.keptCR && text.indexOf('\n') === -1 && text.indexOf('\r') === -1) {
+      this.keep(text);
+      return [];
+    }
+    const buf = kept === 0 ? text : this.pieces.join('') + text;
+    this.pieces.length = 0;
+    this.held = 0;
+    this.keptCR = false;
     const out: SseEvent[] = [];
     let start = 0;
+    // The kept part has no line end but maybe a `\r` as its last character (the first half of `\r\n`).
+    const from = Math.max(0, kept - 1);
     // Where the next `\r` is, found once and reused: most streams have none, and scanning the whole
     // rest of the buffer again for every line made decoding quadratic in the size of a read.
-    let cr = buf.indexOf('\r');
+    let cr = buf.indexOf('\r', from);
     for (;;) {
       if (cr !== -1 && cr < start) cr = buf.indexOf('\r', start);
-      const lf = buf.indexOf('\n', start);
+      const lf = buf.indexOf('\n', Math.max(start, from));
       const nl = cr === -1 ? lf : lf === -1 ? cr : Math.min(lf, cr);
       if (nl === -1) break;
       // A lone `\r` at the very end may be the first half of `\r\n`: wait for the next chunk.
@@ -35,15 +65,27 @@ export class SseDecoder {
       start = nl + (nl === cr && buf.charCodeAt(nl + 1) === 10 ? 2 : 1);
       this.line(line, out);
     }
-    this.buffer = start === 0 ? buf : buf.slice(start);
+    if (start < buf.length) this.keep(start === 0 ? buf : buf.slice(start));
     return out;
+  }
+
+  private keep(text: string): void {
+    this.pieces.push(text);
+    this.held += text.length;
+    this.keptCR = text.charCodeAt(text.length - 1) === 13;
+    if (this.held + (this.data?.length ?? 0) > MAX_SSE_EVENT_BYTES) throw eventTooLarge();
   }
 
   /** Flushes an event the upstream left without its final blank line. */
   end(): SseEvent[] {
     const out: SseEvent[] = [];
-    if (this.buffer !== '') this.line(this.buffer, out);
-    this.buffer = '';
+    if (this.held > 0) {
+      const last = this.pieces.join('');
+      this.line(this.keptCR ? last.slice(0, -1) : last, out);
+    }
+    this.pieces.length = 0;
+    this.held = 0;
+    this.keptCR = false;
     this.line('', out);
     return out;
   }
@@ -71,6 +113,7 @@ export class SseDecoder {
 
   private addData(value: string): void {
     this.data = this.data === null ? value : `${this.data}\n${value}`;
+    if (this.data.length > MAX_SSE_EVENT_BYTES) throw eventTooLarge();
   }
 }
 
