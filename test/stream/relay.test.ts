@@ -3,6 +3,7 @@ import { Cancellation } from '../../src/transport/cancellation.js';
 import { describe, expect, it } from 'vitest';
 import { openai } from '../../src/providers/openai/index.js';
 import { relayStream } from '../../src/stream/relay.js';
+import { MAX_SSE_EVENT_BYTES } from '../../src/stream/sse.js';
 
 const info = { id: 'chatcmpl-x', created: 1, model: 'openai/gpt-4o-mini' };
 const chunk = (content: string) =>
@@ -44,5 +45,29 @@ describe('relayStream', () => {
     const { text, outcome } = await relay([...wire].map((b) => Uint8Array.of(b)));
     expect(contents(text)).toBe(pieces.join(''));
     expect(outcome.reported).toEqual({ inputTokens: 5, outputTokens: 3, estimated: false });
+  });
+
+  it('ends with an SSE error frame when one event outgrows MAX_SSE_EVENT_BYTES, and stops reading the upstream', async () => {
+    let reads = 0;
+    let stopped = false;
+    async function* endless() {
+      try {
+        yield Buffer.from(chunk('before') + 'data: {"id":"c","choices":[{"delta":{"content":"');
+        const mib = Buffer.alloc(1024 * 1024, 'z');
+        for (; reads < 64; reads++) yield mib;
+      } finally {
+        stopped = true;
+      }
+    }
+    const { frames, outcome } = relayStream(endless(), openai({ apiKey: 'sk-test' }).streamTranslator(info, true), { signal: new Cancellation() });
+    let text = '';
+    for await (const f of frames) text += Buffer.from(f).toString();
+    const o = await outcome;
+    expect(contents(text.slice(0, text.lastIndexOf('data: {"error"')))).toBe('before');
+    expect(text.trimEnd().split('\n\n').pop()).toMatch(/^data: \{"error":\{"message":"The provider sent a stream event larger than 16 MiB\."/);
+    expect(o.completed).toBe(false);
+    expect(o.error?.code).toBe('upstream_error');
+    expect(stopped).toBe(true);
+    expect(reads).toBeLessThanOrEqual(MAX_SSE_EVENT_BYTES / (1024 * 1024) + 1);
   });
 });

@@ -5,7 +5,7 @@ import type { ChatRequest } from '../../core/request.js';
 import type { ModelEntry } from '../../core/catalog.js';
 import type { ChatCompletion, ExchangeInfo, MappedResponse, Provider, StreamTranslator, UpstreamRequest } from '../types.js';
 import { UpstreamStreamError } from '../types.js';
-import { SseDecoder, SseReader, sseData, type SseEvent } from '../../stream/sse.js';
+import { eventTooLarge, MAX_SSE_EVENT_BYTES, SseDecoder, SseReader, sseData, type SseEvent } from '../../stream/sse.js';
 import { plainChunk, USAGE_NULL_BYTES } from './plain-chunk.js';
 
 export const openAICompatibleOptionsSchema = z.object({
@@ -46,6 +46,7 @@ function deltaBytes(chunk: { choices?: Array<{ delta?: Record<string, unknown> }
 const BLANK_LINE = Buffer.from('\n\n');
 const DONE_EVENT = Buffer.from('data: [DONE]');
 const CR = 13;
+const LF = 10;
 
 const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
@@ -56,8 +57,9 @@ class OpenAIStreamTranslator implements StreamTranslator {
   /** The public model id as it goes inside a JSON string, computed once per stream. */
   private readonly modelText: string;
   private readonly modelBytes: Buffer;
-  /** Byte path: what came after the last whole event, waiting for the rest of it. */
-  private partial: Buffer | null = null;
+  /** Byte path: the reads since the last whole event, waiting for the rest of it, and their length. */
+  private readonly kept: Buffer[] = [];
+  private keptBytes = 0;
   /** Byte path: decodes one event that is not a plain chunk, for `push`. */
   private readonly oneEvent = new SseDecoder();
   /** Byte path: the first byte of the read being handled that is neither sent yet nor skipped. */
@@ -78,31 +80,54 @@ class OpenAIStreamTranslator implements StreamTranslator {
    */
   pushBytes(bytes: Uint8Array | null, out: Uint8Array[]): void {
     if (this.text !== null) return this.pushText(bytes, out);
-    const partial = this.partial;
-    this.partial = null;
+    const kept = this.keptBytes;
     if (bytes === null) {
       this.text = new SseReader();
-      if (partial !== null) this.pushText(partial, out);
+      if (kept > 0) this.pushText(this.takeKept(null), out);
       return this.pushText(null, out);
     }
-    const buf = partial === null ? asBuffer(bytes) : Buffer.concat([partial, bytes]);
-    // The kept part was searched already (no CR, no blank line in it): only the new bytes, and a `\n` just before them.
-    const seen = partial === null ? 0 : partial.length;
-    if (buf.indexOf(CR, seen) !== -1) {
+    const read = asBuffer(bytes);
+    if (read.indexOf(CR) !== -1) {
       this.text = new SseReader();
-      return this.pushText(buf, out);
+      return this.pushText(kept === 0 ? read : this.takeKept(read), out);
     }
+    // Still inside one event (no blank line in the read, nor one the read completes): keep the read as it came, and
+    // join the event's reads once, when it is whole.
+    if (kept > 0 && read.indexOf(BLANK_LINE) === -1 && !(read[0] === LF && this.keptEndsWithLF())) return this.keep(read);
+    const buf = kept === 0 ? read : this.takeKept(read);
     // What goes out is the read's bytes with each event's model swapped (and `"usage":null` cut where asked): spans
     // of `buf` between the changes, so one piece per change rather than per event part. `copyFrom` is the first byte
     // of `buf` not yet sent or skipped.
     this.copyFrom = 0;
     let start = 0;
-    for (let end = buf.indexOf(BLANK_LINE, Math.max(0, seen - 1)); end !== -1; end = buf.indexOf(BLANK_LINE, start)) {
+    // The kept part was searched already (no CR, no blank line in it): only the new bytes, and a `\n` just before them.
+    for (let end = buf.indexOf(BLANK_LINE, Math.max(0, kept - 1)); end !== -1; end = buf.indexOf(BLANK_LINE, start)) {
       this.event(buf, start, end, out);
       start = end + 2;
     }
     if (start > this.copyFrom) out.push(buf.subarray(this.copyFrom, start));
-    if (start < buf.length) this.partial = buf.subarray(start);
+    if (start < buf.length) this.keep(buf.subarray(start));
+  }
+
+  /** Byte path: holds the start of an event until its blank line comes; fails the stream past MAX_SSE_EVENT_BYTES. */
+  private keep(bytes: Buffer): void {
+    this.kept.push(bytes);
+    this.keptBytes += bytes.length;
+    if (this.keptBytes > MAX_SSE_EVENT_BYTES) throw eventTooLarge();
+  }
+
+  private keptEndsWithLF(): boolean {
+    const last = this.kept[this.kept.length - 1]!;
+    return last[last.length - 1] === LF;
+  }
+
+  /** The kept reads followed by `read`, in one buffer; nothing is kept after. */
+  private takeKept(read: Buffer | null): Buffer {
+    if (read !== null) this.kept.push(read);
+    const all = Buffer.concat(this.kept, this.keptBytes + (read?.length ?? 0));
+    this.kept.length = 0;
+    this.keptBytes = 0;
+    return all;
   }
 
   /** One event, `buf[start, end)` without its blank line: its changes join `out`, or it is skipped or replaced. */
