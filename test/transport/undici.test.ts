@@ -18,6 +18,17 @@ async function serve(handler: (res: ServerResponse, body: string) => void): Prom
   open.push(l);
   return l;
 }
+/** A provider that sends one event and leaves its stream open; `providerSawClose` resolves when the gateway hangs up. */
+async function stalledStream() {
+  let closed!: () => void;
+  const providerSawClose = new Promise<void>((r) => (closed = r));
+  const up = await serve((res) => {
+    res.on('close', closed);
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: first\n\n');
+  });
+  return { up, providerSawClose };
+}
 function transport(timeouts: Parameters<typeof undiciTransport>[0] = {}) {
   const t = undiciTransport(timeouts);
   open.push(t);
@@ -126,13 +137,7 @@ describe('undiciTransport', () => {
   });
 
   it('cancels mid-body: the read fails and the provider sees the stream close', async () => {
-    let closed!: () => void;
-    const providerSawClose = new Promise<void>((r) => (closed = r));
-    const up = await serve((res) => {
-      res.on('close', closed);
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: first\n\n');
-    });
+    const { up, providerSawClose } = await stalledStream();
     const signal = new Cancellation();
     const res = await transport()(request(up.url), signal);
     const it = res.body[Symbol.asyncIterator]();
@@ -144,13 +149,7 @@ describe('undiciTransport', () => {
   });
 
   it('a reader that stops early cancels the request, so the half-read connection is not reused', async () => {
-    let closed!: () => void;
-    const providerSawClose = new Promise<void>((r) => (closed = r));
-    const up = await serve((res) => {
-      res.on('close', closed);
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: first\n\n');
-    });
+    const { up, providerSawClose } = await stalledStream();
     const res = await transport()(request(up.url), new Cancellation());
     for await (const _ of res.body) break;
     await providerSawClose;
