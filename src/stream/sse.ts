@@ -17,7 +17,8 @@ export const MAX_SSE_EVENT_BYTES = 16 * 1024 * 1024;
 
 /** The error a stream fails with when one event outgrows MAX_SSE_EVENT_BYTES. */
 export function eventTooLarge(): UpstreamStreamError {
-  return new UpstreamStreamError(`The provider sent a stream event larger than ${MAX_SSE_EVENT_BYTES / 1024 / 1024} MiB.`);
+  const mib = MAX_SSE_EVENT_BYTES / 1024 / 1024;
+  return new UpstreamStreamError(`The provider sent a stream event larger than ${mib} MiB.`);
 }
 
 /**

@@ -1,18 +1,18 @@
 // An upstream answer's body as undici's dispatch callbacks deliver it: chunks queue here until the reader takes them.
 import type { Dispatcher } from 'undici';
 
-/** Unread bytes a body holds before it pauses the socket; reading below it resumes. undici's own Readable uses 64 KiB. */
+/** Unread bytes a body holds before it pauses the socket; a read resumes it. undici's own Readable uses 64 KiB. */
 export const BODY_HIGH_WATER_BYTES = 64 * 1024;
-/** Bytes `dump()` reads and drops to keep the connection; past them it closes the connection instead (as undici does). */
+/** Bytes `dump()` reads and drops to keep the connection; past them it closes it instead (as undici does). */
 export const DUMP_LIMIT_BYTES = 128 * 1024;
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
- * Read once, by iterating it (each step hands over what came since the last one) or whole with `text()`/`json()`, or dropped with `dump()`.
- * No stream object sits between the socket and the reader: the handler pushes, the reader pulls, and the socket is
- * paused while BODY_HIGH_WATER_BYTES wait unread. A reader that stops early (`return()` on the iterator) cancels the
- * upstream request, so its connection is not left half-read.
+ * Read once: by iterating it (each step hands over everything that came since the last one), whole with
+ * `text()`/`json()`, or dropped with `dump()`. No stream object sits between the socket and the reader: the handler
+ * pushes, the reader pulls, and the socket is paused while BODY_HIGH_WATER_BYTES wait unread. A reader that stops
+ * early (`return()` on the iterator) cancels the upstream request, so its connection is not left half-read.
  */
 export class UpstreamBody implements AsyncIterable<Uint8Array> {
   private readonly chunks: Buffer[] = [];
@@ -74,8 +74,9 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
     this.controller.resume();
     while (!this.ended) await this.waitForMore();
     if (this.failure !== null) throw this.failure;
-    const bytes = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    const bytes = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.held);
     this.chunks.length = 0;
+    this.held = 0;
     return bytes.toString('utf8');
   }
 
@@ -103,8 +104,8 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
   private next(): Promise<IteratorResult<Uint8Array>> {
     const n = this.chunks.length;
     if (n > 0) {
-      // Everything that came since the last read, in one piece, as a Readable's read() hands it over: one socket read of
-      // a chunked body is one callback per HTTP chunk (a provider's 18 SSE events, say), and the reader's work per
+      // Everything that came since the last read, in one piece, as a Readable's read() hands it over: one socket read
+      // of a chunked body is one callback per HTTP chunk (a provider's 18 SSE events, say), and the reader's work per
       // piece costs more than joining them.
       const bytes = n === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.held);
       this.chunks.length = 0;
