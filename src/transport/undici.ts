@@ -103,7 +103,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly resolve: (res: TransportResponse) => void,
     private readonly reject: (err: TransportError) => void,
   ) {
-    signal.once('abort', this.onAbort);
+    // `on`, not `once` (a wrapper per request): a Cancellation emits 'abort' at most once, and the end removes it.
+    signal.on('abort', this.onAbort);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
