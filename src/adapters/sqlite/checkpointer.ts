@@ -1,7 +1,7 @@
 // Keeps SQLite's checkpoints, and the disk syncs they wait for, off the event loop: a worker thread runs them.
 import type { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
-import { spawnWorker } from './spawn-worker.js';
+import { closeWorker, spawnWorker } from './spawn-worker.js';
 
 /** What the checkpoint worker needs to open its own connection; sent as its workerData. */
 export interface CheckpointerConfig {
@@ -55,13 +55,7 @@ export function walCheckpointer(db: Database, config: CheckpointerConfig): Check
   return {
     worker,
     close() {
-      closing ??= (() => {
-        // Held until its connection is closed, so a caller awaiting close() is not left behind by an idle process.
-        worker.ref();
-        worker.postMessage({ close: true });
-        return done.then(() => void worker.unref());
-      })();
-      return closing;
+      return (closing ??= closeWorker(worker, done));
     },
   };
 }

@@ -2,7 +2,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Awaitable } from '../../ports/awaitable.js';
-import { spawnWorker } from './spawn-worker.js';
+import { closeWorker, spawnWorker } from './spawn-worker.js';
 
 /** Runs read-only statements for the usage store; the SQL is built by the caller, so both kinds answer alike. */
 export interface SqlReader {
@@ -133,10 +133,7 @@ export function workerReader(config: ReaderConfig): WorkerReader {
       live = undefined;
       // Nothing to wait for when no worker ever started: closing stays synchronous, as it was before analytics moved.
       if (l === undefined) return;
-      // Held until its connection is closed, so a caller awaiting close() is not left behind by a process that thinks it is idle.
-      l.worker.ref();
-      l.worker.postMessage({ close: true } satisfies ReaderRequest);
-      return l.done.then(() => void l.worker.unref());
+      return closeWorker(l.worker, l.done);
     },
   };
 }

@@ -18,3 +18,14 @@ export function spawnWorker(name: string, workerData: unknown): Worker {
   const boot = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(fileURLToPath(script))});`;
   return new Worker(boot, { eval: true, workerData });
 }
+
+/**
+ * Asks a worker to close its connection (`{ close: true }`, which every worker here answers with `{ closed: true }`
+ * before it ends) and resolves with `closed`, the owner's promise of that answer or the worker's exit. The worker is
+ * held meanwhile, so a caller awaiting this is not left behind by a process that thinks it is idle.
+ */
+export function closeWorker(worker: Worker, closed: Promise<void>): Promise<void> {
+  worker.ref();
+  worker.postMessage({ close: true });
+  return closed.then(() => void worker.unref());
+}

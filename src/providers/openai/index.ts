@@ -75,8 +75,8 @@ class OpenAIStreamTranslator implements StreamTranslator {
   /**
    * The upstream already sends the client's framing, so plain chunks (`plainChunk`) go out as the upstream's bytes with
    * the public model spliced in and an unasked-for `"usage":null` cut (the usage chunk read in place, and dropped when
-   * the client did not ask for usage): no decoding to text, no JSON.parse, no re-encoding. Every other event is decoded and goes through `push`. Events are cut at `\n\n`, which never falls
-   * inside a UTF-8 character.
+   * the client did not ask for usage): no decoding to text, no JSON.parse, no re-encoding. Every other event is decoded
+   * and goes through `push`. Events are cut at `\n\n`, which never falls inside a UTF-8 character.
    */
   pushBytes(bytes: Uint8Array | null, out: Uint8Array[]): void {
     if (this.text !== null) return this.pushText(bytes, out);
