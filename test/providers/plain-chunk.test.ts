@@ -1,6 +1,6 @@
 // plainChunk: which OpenAI stream events the relay may pass as bytes, and where their model, text and usage sit.
 import { describe, expect, it } from 'vitest';
-import { plainChunk, USAGE_NULL_BYTES } from '../../src/providers/openai/plain-chunk.js';
+import { ChunkPrefix, plainChunk, USAGE_NULL_BYTES } from '../../src/providers/openai/plain-chunk.js';
 import { openai } from '../../src/providers/openai/index.js';
 
 const event = (json: string) => Buffer.from(`data: ${json}`);
@@ -85,6 +85,41 @@ describe('plainChunk', () => {
   for (const [name, json] of Object.entries(notPlain)) it(`not plain: ${name}`, () => expect(plainChunk(event(json))).toBeNull());
   it('not plain: [DONE], comments, other fields', () => {
     for (const raw of ['data: [DONE]', ': keep-alive', 'event: message']) expect(plainChunk(Buffer.from(raw))).toBeNull();
+  });
+
+  describe('chunks of one stream, resuming where the chunk before reached its delta', () => {
+    const head = '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1750000000,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{';
+
+    it('remembers the bytes up to the delta of a plain chunk, and nothing from other events', () => {
+      const prefix = new ChunkPrefix();
+      plainChunk(event('{"id":"c","model":"m","choices":[],"usage":{"prompt_tokens":1}}'), prefix);
+      expect(prefix.bytes).toBeNull();
+      plainChunk(event(`${head}"role":"assistant","content":""}}]}`), prefix);
+      expect(prefix.bytes?.toString()).toBe(`data: ${head}`);
+    });
+
+    // Whatever came before, each event's answer is the one a scan of it alone gives: a resumed scan checks the rest
+    // as a fresh one would, and an event that does not start with the remembered bytes is scanned from its start.
+    const heads = [
+      head,
+      head.replace('gpt-4o-mini-2024-07-18', 'other'),
+      head.replace('fp_1', 'fp_2'),
+      head.replace('"model"', '"usage":null,"model"'),
+      '{"id":"c","usage":{"prompt_tokens":5,"completion_tokens":6},"model":"m","choices":[{"index":0,"delta":{',
+      '{"id":"c","model":"m\\"x","choices":[{"delta":{',
+    ];
+    const deltas = ['"role":"assistant","content":"","refusal":null', '"content":" \\"quoted\\" é"', '"content":null', '', '"tool_calls":[]', '"content":1', '"content":"a"}},{"delta":{"content":"b"'];
+    const tails = ['},"logprobs":null,"finish_reason":"stop"}],"usage":null}', '}}]}', '}}],"usage":{"prompt_tokens":3,"completion_tokens":2}}', '}}],"usage":null,"usage":null}', '}}]}}', '}}]} '];
+    const events = heads.flatMap((h) => deltas.flatMap((d) => tails.map((t) => event(`${h}${d}${t}`))));
+    const others = [...Object.values(plain), ...Object.values(notPlain), `${head}"content":"unfinished`, head].map(event);
+
+    it('gives every event the answer it gets scanned alone, in order, in reverse and among other events', () => {
+      const shorter = events.map((ev) => ev.subarray(0, ev.length - 1));
+      for (const order of [events, [...events].reverse(), events.flatMap((ev, i) => [ev, others[i % others.length]!, shorter[i]!])]) {
+        const prefix = new ChunkPrefix();
+        for (const ev of order) expect(plainChunk(ev, prefix)).toEqual(plainChunk(ev));
+      }
+    });
   });
 
   it('the byte path sends a plain chunk as the upstream wrote it, only the model changed and an unasked-for usage null cut', () => {

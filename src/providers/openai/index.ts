@@ -6,7 +6,7 @@ import type { ModelEntry } from '../../core/catalog.js';
 import type { ChatCompletion, ExchangeInfo, MappedResponse, Provider, StreamTranslator, UpstreamRequest } from '../types.js';
 import { UpstreamStreamError } from '../types.js';
 import { eventTooLarge, MAX_SSE_EVENT_BYTES, SseDecoder, SseReader, sseData, type SseEvent } from '../../stream/sse.js';
-import { plainChunk, USAGE_NULL_BYTES } from './plain-chunk.js';
+import { ChunkPrefix, plainChunk, USAGE_NULL_BYTES } from './plain-chunk.js';
 
 export const openAICompatibleOptionsSchema = z.object({
   /** Provider name used in model ids (`name/model`). Default `openai`. */
@@ -60,6 +60,8 @@ class OpenAIStreamTranslator implements StreamTranslator {
   /** Byte path: the reads since the last whole event, waiting for the rest of it, and their length. */
   private readonly kept: Buffer[] = [];
   private keptBytes = 0;
+  /** Byte path: what the last plain chunk had before its delta, which the next one most likely repeats. */
+  private readonly prefix = new ChunkPrefix();
   /** Byte path: decodes one event that is not a plain chunk, for `push`. */
   private readonly oneEvent = new SseDecoder();
   /** Byte path: the first byte of the read being handled that is neither sent yet nor skipped. */
@@ -133,7 +135,7 @@ class OpenAIStreamTranslator implements StreamTranslator {
   /** One event, `buf[start, end)` without its blank line: its changes join `out`, or it is skipped or replaced. */
   private event(buf: Buffer, start: number, end: number, out: Uint8Array[]): void {
     const ev = buf.subarray(start, end);
-    const c = end > start ? plainChunk(ev) : null;
+    const c = end > start ? plainChunk(ev, this.prefix) : null;
     // A usage chunk that also carries choices, when the client did not ask for usage: the usage must be taken out.
     if (c === null || (c.usage !== null && !this.includeUsage && c.hasChoices)) {
       this.skip(buf, start, end, out);

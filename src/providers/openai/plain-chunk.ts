@@ -57,6 +57,25 @@ function is(ev: Uint8Array, from: number, to: number, key: Buffer): boolean {
 }
 
 /**
+ * What a stream's last plain chunk had before its delta: its bytes, up to and including the `{` that opens the delta,
+ * and what the scan had read of them. Every chunk of a stream repeats the same id, object, created, model and
+ * fingerprint before its delta (170–210 bytes from OpenAI), and the scan's state after a byte depends on the bytes up
+ * to it alone (nothing it reads ahead lies past the delta's `{`), so a chunk that starts with the same bytes resumes
+ * the scan there: one comparison instead of those bytes walked one by one. One per stream; `plainChunk` fills it in.
+ */
+export class ChunkPrefix {
+  bytes: Buffer | null = null;
+  modelFrom = -1;
+  modelTo = -1;
+  usageNullAt = -1;
+  usageSeen = false;
+  promptTokens = -1;
+  completionTokens = -1;
+  choicesAt = -1;
+  deltaAt = -1;
+}
+
+/**
  * The parts of `ev` (one event, `data: {…}` without its blank line) when it is a chunk in the plain shape every
  * OpenAI-compatible server sends for generated text, else null and the caller parses the event whole: compact JSON
  * (no whitespace outside strings) on one `data` line; one top-level `model` with a plain string; no top-level
@@ -66,12 +85,15 @@ function is(ev: Uint8Array, from: number, to: number, key: Buffer): boolean {
  * each given once. So tool calls, errors and any other usage take the full parse.
  *
  * One pass over the bytes, following strings (and their escapes) and nesting; what it does not read — ids, finish
- * reasons, logprobs, vendor fields — goes to the client as the provider wrote it, unchecked.
+ * reasons, logprobs, vendor fields — goes to the client as the provider wrote it, unchecked. With a stream's
+ * `ChunkPrefix`, a chunk that starts with the bytes the stream's last chunk had before its delta skips them.
  */
-export function plainChunk(ev: Uint8Array): PlainChunk | null {
+export function plainChunk(ev: Uint8Array, prefix?: ChunkPrefix): PlainChunk | null {
   const end = ev.length;
   if (end < DATA_OBJECT.length + 1 || ev[end - 1] !== CLOSE_BRACE) return null;
-  for (let i = 0; i < DATA_OBJECT.length; i++) if (ev[i] !== DATA_OBJECT[i]) return null;
+  const known = prefix?.bytes ?? null;
+  const resume = known !== null && end > known.length && known.compare(ev, 0, known.length) === 0;
+  if (!resume) for (let i = 0; i < DATA_OBJECT.length; i++) if (ev[i] !== DATA_OBJECT[i]) return null;
 
   let modelFrom = -1;
   let modelTo = -1;
@@ -92,7 +114,14 @@ export function plainChunk(ev: Uint8Array): PlainChunk | null {
   /** The key just read (its bytes), until its value starts. */
   let keyFrom = -1;
   let keyTo = -1;
-  for (let i = DATA_OBJECT.length; i < end; i++) {
+  if (resume) {
+    // The state the scan had after the same bytes: inside the one delta, which is empty so far.
+    ({ modelFrom, modelTo, usageNullAt, usageSeen, promptTokens, completionTokens, choicesAt, deltaAt } = prefix!);
+    depth = deltaAt;
+    hasChoices = true;
+    deltas = 1;
+  }
+  for (let i = resume ? known.length : DATA_OBJECT.length; i < end; i++) {
     const c = ev[i]!;
     if (c === QUOTE) {
       const from = i + 1;
@@ -164,6 +193,12 @@ export function plainChunk(ev: Uint8Array): PlainChunk | null {
         else if (choicesAt !== -1 && depth === choicesAt + 2 && c === OPEN_BRACE && is(ev, keyFrom, keyTo, DELTA)) {
           if (++deltas > 1) return null;
           deltaAt = depth;
+          // Reached only by a scan that did not resume (a resumed one starts inside the delta, and a second fails).
+          if (prefix !== undefined) {
+            prefix.bytes = Buffer.from(ev.subarray(0, i + 1));
+            const state = { modelFrom, modelTo, usageNullAt, usageSeen, promptTokens, completionTokens, choicesAt, deltaAt };
+            Object.assign(prefix, state);
+          }
         }
       }
       keyFrom = -1;
