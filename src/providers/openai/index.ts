@@ -84,8 +84,10 @@ class OpenAIStreamTranslator implements StreamTranslator {
     if (this.text !== null) return this.pushText(bytes, out);
     const kept = this.keptBytes;
     if (bytes === null) {
+      // An event the upstream left without its blank line is flushed by the text path, which handles every line end.
+      if (kept === 0) return;
       this.text = new SseReader();
-      if (kept > 0) this.pushText(this.takeKept(null), out);
+      this.pushText(this.takeKept(null), out);
       return this.pushText(null, out);
     }
     const read = asBuffer(bytes);
