@@ -5,14 +5,21 @@ import type { Dispatcher } from 'undici';
 export const BODY_HIGH_WATER_BYTES = 64 * 1024;
 /** Bytes `dump()` reads and drops to keep the connection; past them it closes it instead (as undici does). */
 export const DUMP_LIMIT_BYTES = 128 * 1024;
+/**
+ * The most a body read whole (`text()`, `json()`) may hold: 64 MiB. A chat completion is kilobytes, a few MB with many
+ * choices; a provider that sends more is broken or hostile, and the read fails (the request cancelled) rather than the
+ * gateway's memory. Streams are read piece by piece and bounded per event instead (`MAX_SSE_EVENT_BYTES`).
+ */
+export const WHOLE_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
  * Read once: by iterating it (each step hands over everything that came since the last one), whole with
- * `text()`/`json()`, or dropped with `dump()`. No stream object sits between the socket and the reader: the handler
- * pushes, the reader pulls, and the socket is paused while BODY_HIGH_WATER_BYTES wait unread. A reader that stops
- * early (`return()` on the iterator) cancels the upstream request, so its connection is not left half-read.
+ * `text()`/`json()` (up to WHOLE_BODY_LIMIT_BYTES), or dropped with `dump()`. No stream object sits between the
+ * socket and the reader: the handler pushes, the reader pulls, and the socket is paused while BODY_HIGH_WATER_BYTES
+ * wait unread. A reader that stops early (`return()` on the iterator) cancels the upstream request, so its connection
+ * is not left half-read.
  */
 export class UpstreamBody implements AsyncIterable<Uint8Array> {
   private readonly chunks: Buffer[] = [];
@@ -39,8 +46,13 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
     }
     this.chunks.push(chunk);
     this.held += chunk.length;
-    // Read whole, the body is wanted to its end anyway: pausing would only wait for a reader that is not coming.
-    if (this.held >= BODY_HIGH_WATER_BYTES && this.reading !== 'whole') this.controller.pause();
+    if (this.reading === 'whole') {
+      // Read whole, the body is wanted to its end anyway: no pause, which would only wait for a reader that is not
+      // coming, but a bound. The abort ends the request; its error reaches `text()` through `fail`.
+      if (this.held > WHOLE_BODY_LIMIT_BYTES) this.tooLarge();
+    } else if (this.held >= BODY_HIGH_WATER_BYTES) {
+      this.controller.pause();
+    }
     this.notify();
   }
 
@@ -126,6 +138,12 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
     const wake = this.wake;
     this.wake = null;
     wake?.();
+  }
+
+  private tooLarge(): void {
+    this.chunks.length = 0;
+    this.held = 0;
+    this.controller.abort(new Error(`The provider's answer is larger than ${WHOLE_BODY_LIMIT_BYTES / 1024 / 1024} MiB.`));
   }
 
   /** The reader stopped before the end: nobody will read the rest, so the request is cancelled. */

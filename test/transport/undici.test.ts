@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cancellation } from '../../src/transport/cancellation.js';
 import { TransportError, undiciTransport } from '../../src/transport/undici.js';
-import { BODY_HIGH_WATER_BYTES, UpstreamBody } from '../../src/transport/upstream-body.js';
+import { BODY_HIGH_WATER_BYTES, UpstreamBody, WHOLE_BODY_LIMIT_BYTES } from '../../src/transport/upstream-body.js';
 import { listen, readText, type Listening } from '../support/http.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,6 +56,26 @@ describe('undiciTransport', () => {
     const up = await serve((res) => res.end(big));
     const res = await transport()(request(up.url), new Cancellation());
     expect(await res.body.text()).toBe(big);
+  });
+
+  it('refuses a body read whole past WHOLE_BODY_LIMIT_BYTES: the read fails and the provider sees the connection close', async () => {
+    let closed!: () => void;
+    const providerSawClose = new Promise<void>((r) => (closed = r));
+    const piece = Buffer.alloc(1024 * 1024, 120);
+    let written = 0;
+    const up = await serve(async (res) => {
+      res.on('close', closed);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // One MiB past the limit, sent as fast as the gateway reads it (a Content-Length would let undici refuse it early).
+      while (written <= WHOLE_BODY_LIMIT_BYTES && !res.destroyed) {
+        written += piece.length;
+        if (!res.write(piece)) await new Promise((r) => res.once('drain', r).once('close', r));
+      }
+      res.end();
+    });
+    const res = await transport()(request(up.url), new Cancellation());
+    await expect(res.body.text()).rejects.toThrow(`larger than ${WHOLE_BODY_LIMIT_BYTES / 1024 / 1024} MiB`);
+    await providerSawClose;
   });
 
   it('hands over streamed chunks in order as they arrive, and ends', async () => {
