@@ -1,6 +1,7 @@
 // The OpenAI Chat Completions request: one zod schema, unknown fields kept for compatible upstreams.
 import { z } from 'zod';
 import { invalidRequest } from './errors.js';
+import { isChatRequest } from './request-check.js';
 
 const textPart = z.looseObject({ type: z.literal('text'), text: z.string() });
 const imagePart = z.looseObject({
@@ -84,11 +85,15 @@ export function formatParam(path: ReadonlyArray<PropertyKey>): string | null {
   return out === '' ? null : out;
 }
 
-/** Validates a parsed JSON body; throws a 400 naming the first offending field. */
+/**
+ * Validates a parsed JSON body; throws a 400 naming the first offending field. A valid body is returned as it is
+ * (checked in place, see request-check.ts); zod parses only the ones that fail, for its message.
+ */
 export function parseChatRequest(body: unknown): ChatRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw invalidRequest('The request body must be a JSON object.');
   }
+  if (isChatRequest(body as Record<string, unknown>)) return body as ChatRequest;
   const result = chatRequestSchema.safeParse(body);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
