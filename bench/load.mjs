@@ -1,6 +1,6 @@
 // The load generator, a child of the runner: keeps N connections busy for a bounded time and measures the target from outside.
 import { Pool } from 'undici';
-import { cpuMs, rssKb, syscalls } from './proc.mjs';
+import { cpuMs, machineTicks, rssKb, syscalls } from './proc.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -26,7 +26,7 @@ async function run(spec) {
   let peakRss = 0;
   const rssSeries = [];
   const began = performance.now();
-  const snap = () => ({ at: performance.now(), target: cpuMs(pids.target), upstream: cpuMs(pids.upstream), self: process.cpuUsage(), io: syscalls(pids.target) });
+  const snap = () => ({ at: performance.now(), target: cpuMs(pids.target), upstream: cpuMs(pids.upstream), self: process.cpuUsage(), io: syscalls(pids.target), machine: machineTicks() });
   let start = oneShot ? snap() : null;
 
   const sampler = setInterval(() => {
@@ -104,6 +104,9 @@ async function run(spec) {
     upstreamCpuUsPerReq: start === null ? null : (perReq(start.upstream, end.upstream) ?? NaN) * 1000,
     loadCpuUsPerReq: start === null || n === 0 ? null
       : (end.self.user + end.self.system - start.self.user - start.self.system) / n,
+    // Share of the machine's CPU time stolen by the hypervisor during the measured seconds, %.
+    stealPct: start?.machine == null || end.machine === null || end.machine.total === start.machine.total ? null
+      : (100 * (end.machine.steal - start.machine.steal)) / (end.machine.total - start.machine.total),
     peakRssKb: peakRss || null,
     ...(oneShot ? { rssSeries } : {}),
   };

@@ -35,6 +35,21 @@ export function syscalls(pid) {
   }
 }
 
+/**
+ * The machine's CPU time so far, in ticks, from /proc/stat: all of it, and what the hypervisor gave other guests
+ * while this one wanted to run (steal), or null off Linux. A phase with much steal measured a machine that was not
+ * all there: its throughput and latency say more about the neighbours than about the code.
+ */
+export function machineTicks() {
+  try {
+    const f = readFileSync('/proc/stat', 'latin1').slice(0, 256).split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is counted in user already)
+    return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
+  } catch {
+    return null;
+  }
+}
+
 function statusKb(pid, field) {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'latin1'));

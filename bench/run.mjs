@@ -189,7 +189,7 @@ try {
         ((raw[s.name] ??= {})[t.name] ??= []).push(r);
         console.log(`  round ${round} ${s.name.padEnd(7)} ${t.name.padEnd(8)} ${fmt(r.rps, 0).padStart(6)} req/s  p50 ${fmt(r.p50Ms, 2)} ms  p99 ${fmt(r.p99Ms, 2)} ms  ` +
           `cpu ${fmt(r.cpuUsPerReq, 0)} µs/req  upstream ${fmt(r.upstreamCpuUsPerReq, 0)} µs/req  ` +
-          `syscalls r/w ${fmt(r.readsPerReq, 2)}/${fmt(r.writesPerReq, 2)} per req${r.errors ? `  ERRORS ${r.errors} (${r.firstError})` : ''}`);
+          `syscalls r/w ${fmt(r.readsPerReq, 2)}/${fmt(r.writesPerReq, 2)} per req  steal ${fmt(r.stealPct, 0)}%${r.errors ? `  ERRORS ${r.errors} (${r.firstError})` : ''}`);
       }
     }
   }
@@ -199,7 +199,7 @@ try {
     medians[scenario] = {};
     for (const [t, runs] of Object.entries(byTarget)) {
       medians[scenario][t] = {};
-      for (const k of ['rps', 'p50Ms', 'p99Ms', 'cpuUsPerReq', 'upstreamCpuUsPerReq', 'readsPerReq', 'writesPerReq', 'peakRssKb']) medians[scenario][t][k] = median(runs.map((r) => r[k]));
+      for (const k of ['rps', 'p50Ms', 'p99Ms', 'cpuUsPerReq', 'upstreamCpuUsPerReq', 'readsPerReq', 'writesPerReq', 'stealPct', 'peakRssKb']) medians[scenario][t][k] = median(runs.map((r) => r[k]));
       medians[scenario][t].errors = runs.reduce((a, r) => a + r.errors, 0);
     }
   }
@@ -424,6 +424,11 @@ function printReport(report, scenarios) {
   }
   console.log(`\nmedians of ${config.rounds} interleaved rounds, ${config.seconds} s each, on ${report.machine.cpus} × ${report.machine.cpu}, Node ${report.machine.node}; tokenhub storage: ${config.storage}\n`);
   printTable(rows);
+  const steal = Object.values(report.raw).flatMap((byTarget) => Object.values(byTarget).flat()).map((r) => r.stealPct);
+  if (steal.some((x) => typeof x === 'number')) {
+    // Time the hypervisor gave other guests: where it is high, the machine, not the code, moved the figures.
+    console.log(`\nsteal during the measured phases: median ${fmt(median(steal), 1)}%, highest ${fmt(Math.max(...steal.filter(Number.isFinite)), 1)}% of the machine's CPU time`);
+  }
   if (report.memory !== null) {
     const mm = report.memory;
     console.log(`\nmemory, ${mm.streams} concurrent slow streams × ${mm.waves.length} waves: tokenhub RSS before ${mb(mm.beforeKb)} MB, during ${mb(mm.duringPeakKb)} MB (peak), ` +
