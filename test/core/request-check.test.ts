@@ -2,17 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { isChatRequest } from '../../src/core/request-check.js';
 import { chatRequestSchema, parseChatRequest } from '../../src/core/request.js';
+import { prng } from '../contracts/support.js';
 
-/** A small seeded generator (mulberry32), so a failure names a body that can be made again. */
+/** Seeded (the contract suites' mulberry32), so a failure names a body that can be made again. */
 function random(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
   const chance = (p: number) => next() < p;
   return { next, pick, chance };
