@@ -1,6 +1,6 @@
 // `npm run bench`: the gateway's overhead against a bare Node proxy, measured in one run, interleaved, on loopback.
 import { fork } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,19 @@ const config = {
   processWarmupSeconds: num('BENCH_PROCESS_WARMUP_SECONDS', 2),
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The V8 settings `npm start` runs the server with (package.json). The gateway gets them, so it runs as `npm start`
+ * runs it, and so does the baseline proxy: the ratios are then TokenHub's own, not a tuning one side had.
+ */
+const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
+{
+  const start = JSON.parse(readFileSync(join(here, '../package.json'), 'utf8')).scripts?.start ?? '';
+  if (!SERVER_NODE_FLAGS.every((f) => start.split(/\s+/).includes(f))) {
+    console.error(`bench: package.json's start script (${start}) no longer runs node with ${SERVER_NODE_FLAGS.join(' ')}; update SERVER_NODE_FLAGS`);
+    process.exit(1);
+  }
+}
 
 if (!existsSync(join(here, '../dist/server/index.js'))) {
   console.error('bench: dist/ is missing; run `npm run build` first (npm run bench does).');
@@ -105,11 +118,11 @@ try {
   upstream = await start('upstream.mjs');
   const upstreamURL = `http://127.0.0.1:${upstream.port}/v1`;
   const connections = String(Math.max(256, config.streams + 24));
-  const startBaseline = () => start('proxy.mjs', { env: { UPSTREAM_URL: upstreamURL, BENCH_UPSTREAM_CONNECTIONS: connections } });
+  const startBaseline = () => start('proxy.mjs', { execArgv: SERVER_NODE_FLAGS, env: { UPSTREAM_URL: upstreamURL, BENCH_UPSTREAM_CONNECTIONS: connections } });
   baseline = await startBaseline();
   const profileDir = join(workDir, 'profiles');
   const startGateway = (name, dist) => start('gateway.mjs', {
-    execArgv: ['--expose-gc', ...(config.profile && name === 'tokenhub' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+    execArgv: ['--expose-gc', ...SERVER_NODE_FLAGS, ...(config.profile && name === 'tokenhub' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     env: {
       PORT: '0',
       HOST: '127.0.0.1',
