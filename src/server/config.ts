@@ -26,6 +26,14 @@ export const serverEnvSchema = z.object({
    * lose only the last sync's commits; `full` answers once that sync is done; `normal` syncs at checkpoints only.
    */
   TOKENHUB_SQLITE_SYNCHRONOUS: z.enum(DURABILITY_MODES).default('background'),
+  /**
+   * SQLite spend leases (default on): each busy key's requests are admitted in memory against a block of its month
+   * held in the file. `0` reserves every request in its own row: exact when several servers share one file.
+   */
+  TOKENHUB_SPEND_LEASES: z
+    .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+    .optional()
+    .transform((v) => !(v === '0' || v === 'false' || v === 'no')),
   /** Admin API token; generated and printed once when unset. */
   TOKENHUB_ADMIN_TOKEN: optionalString,
   OPENAI_API_KEY: optionalString,

@@ -37,7 +37,7 @@ export async function buildStorage(env: ServerEnv): Promise<ServerStorage> {
     describe = `postgres:${where(env.DATABASE_URL)}`;
   } else {
     const { sqliteStorage } = await import('../adapters/sqlite/index.js');
-    const sqlite = sqliteStorage({ path: env.TOKENHUB_DB, synchronous: env.TOKENHUB_SQLITE_SYNCHRONOUS });
+    const sqlite = sqliteStorage({ path: env.TOKENHUB_DB, synchronous: env.TOKENHUB_SQLITE_SYNCHRONOUS, spendLeases: env.TOKENHUB_SPEND_LEASES });
     closers.push(() => sqlite.close?.());
     base = sqlite;
     describe = `sqlite:${env.TOKENHUB_DB}`;

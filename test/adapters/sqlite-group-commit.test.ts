@@ -41,7 +41,7 @@ describe('sqlite spend store group commit', () => {
   // Every commit appends at least one frame to the WAL, so frames written bound the number of commits from above.
   it('commits 100 reserves issued together in a handful of WAL frames, where 100 awaited one by one take at least 100', async () => {
     const path = freshPath();
-    const storage = sqliteStorage({ path, pruneIntervalMs: 0 });
+    const storage = sqliteStorage({ path, pruneIntervalMs: 0, spendLeases: false });
     const frameBytes = 24 + pageSize(path);
     const frames = () => (statSync(`${path}-wal`).size - 32) / frameBytes;
     await storage.spend.reserve(hold(1), null); // the ledger row exists: what follows only updates and inserts
@@ -170,11 +170,11 @@ describe('sqlite spend store group commit', () => {
 
   it('commits what is still queued when the storage closes, before its file does', async () => {
     const path = freshPath();
-    const storage = sqliteStorage({ path, pruneIntervalMs: 0 });
+    const storage = sqliteStorage({ path, pruneIntervalMs: 0, spendLeases: false });
     const pending = storage.spend.reserve(hold(90), null);
     await storage.close();
     expect(await pending).toMatchObject({ ok: true, ledger: { reserved: 90 } });
-    const again = sqliteStorage({ path, pruneIntervalMs: 0 });
+    const again = sqliteStorage({ path, pruneIntervalMs: 0, spendLeases: false });
     expect(again.spend.ledger('key_g', JAN)).toEqual({ spent: 0, reserved: 90 });
     await again.close();
   });

@@ -28,15 +28,16 @@ afterAll(() => {
 });
 
 /** A new file per test, opened the way the server opens it. */
-function fileStore<K extends keyof Storage & ('keys' | 'spend' | 'usage')>(part: K) {
+function fileStore<K extends keyof Storage & ('keys' | 'spend' | 'usage')>(part: K, spendLeases = true) {
   return async () => {
-    const storage = sqliteStorage({ path: freshPath() });
+    const storage = sqliteStorage({ path: freshPath(), spendLeases });
     return { store: storage[part], close: async () => storage.close?.() };
   };
 }
 
 keyStoreContract('sqlite key store', fileStore('keys'));
 spendStoreContract('sqlite spend store', fileStore('spend'));
+spendStoreContract('sqlite spend store without leases', fileStore('spend', false));
 usageStoreContract('sqlite usage store', fileStore('usage'));
 usageAnalyticsContract('sqlite usage store', fileStore('usage'));
 
@@ -186,7 +187,7 @@ describe('sqlite spend store shared by several processes', () => {
   // Each child opens the same file through the adapter and reserves as fast as it can, from a common start.
   const child = `
     const { sqliteStorage } = await import(process.env.ADAPTER_URL);
-    const storage = sqliteStorage({ path: process.env.DB_PATH });
+    const storage = sqliteStorage({ path: process.env.DB_PATH, spendLeases: process.env.LEASES === '1' });
     await new Promise((r) => setTimeout(r, Math.max(0, Number(process.env.START_AT) - Date.now())));
     let admitted = 0;
     // Ten at a time, so each process commits batches of reserves (group commit) while the others do the same.
@@ -199,23 +200,43 @@ describe('sqlite spend store shared by several processes', () => {
     process.stdout.write(String(admitted));
   `;
 
-  // 4 × 1,000 attempts of 7 against 14,003: the limit falls mid-race, and exactly 2,000 fit.
-  it('four processes racing for one key admit exactly as much as the limit holds', async () => {
-    const path = freshPath();
+  /** Four children race, each 1,000 attempts of 7 against 14,003; resolves to how many each admitted. */
+  const race = async (path: string, leases: boolean) => {
     sqliteStorage({ path }).close?.(); // create the schema once, so the children race only on spend
     const startAt = Date.now() + 2_000;
     const outs = await Promise.all(
       ['p1', 'p2', 'p3', 'p4'].map((name) =>
         run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child], {
-          env: { ...process.env, ADAPTER_URL: adapterUrl, DB_PATH: path, START_AT: String(startAt), NAME: name },
+          env: { ...process.env, ADAPTER_URL: adapterUrl, DB_PATH: path, START_AT: String(startAt), NAME: name, LEASES: leases ? '1' : '0' },
         }),
       ),
     );
-    const admitted = outs.map((o) => Number(o.stdout));
-    expect(admitted.reduce((a, b) => a + b, 0)).toBe(2_000);
+    return outs.map((o) => Number(o.stdout)).reduce((a, b) => a + b, 0);
+  };
+
+  // The limit falls mid-race, and exactly 2,000 fit.
+  it('four processes racing for one key admit exactly as much as the limit holds (without leases)', async () => {
+    const path = freshPath();
+    expect(await race(path, false)).toBe(2_000);
     const storage = sqliteStorage({ path });
     expect(await storage.spend.ledger('key_shared', '2026-01')).toEqual({ spent: 0, reserved: 14_000 });
     await storage.close?.();
+  }, 30_000);
+
+  // With leases a process may be refused while another still holds a spare part of its block: never over the limit,
+  // at most a few requests short of it, and every admitted request held, in a row of its own once the children closed.
+  it('four processes racing with leases never go over the limit and fall short of it by a few requests at most', async () => {
+    const path = freshPath();
+    const admitted = await race(path, true);
+    expect(admitted).toBeLessThanOrEqual(2_000);
+    expect(admitted).toBeGreaterThanOrEqual(1_990);
+    const storage = sqliteStorage({ path });
+    expect(await storage.spend.ledger('key_shared', '2026-01')).toEqual({ spent: 0, reserved: admitted * 7 });
+    await storage.close?.();
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare(`SELECT count(*) FROM tokenhub_reservations WHERE request_id LIKE 'lease%'`).pluck().get()).toBe(0);
+    expect(db.prepare(`SELECT count(*) FROM tokenhub_reservations WHERE settled = 0`).pluck().get()).toBe(admitted);
+    db.close();
   }, 30_000);
 });
 
@@ -232,7 +253,7 @@ describe('sqlite settled reservations pruning', () => {
 
   it('keeps open reservations and those of this and the previous month, deletes older settled ones, moves no ledger', async () => {
     const path = freshPath();
-    const storage = sqliteStorage({ path, pruneIntervalMs: 0 });
+    const storage = sqliteStorage({ path, pruneIntervalMs: 0, spendLeases: false });
     await pruneScenario({ store: storage.spend, reservationIds: ids(path) });
     await storage.close();
   });
@@ -245,24 +266,24 @@ describe('sqlite settled reservations pruning', () => {
 
   it('prunes on open, then on its timer; pruneIntervalMs 0 does neither', async () => {
     const path = freshPath();
-    const first = sqliteStorage({ path, pruneIntervalMs: 0 });
+    const first = sqliteStorage({ path, pruneIntervalMs: 0, spendLeases: false });
     for (const [id, month] of [['old', monthsAgo(2)], ['recent', monthsAgo(1)]] as const) {
       await first.spend.reserve(settledOld(id, month), null);
       await first.spend.settle(settledOld(id, month), m(5));
     }
     await first.close();
 
-    const off = sqliteStorage({ path, pruneIntervalMs: 0 });
+    const off = sqliteStorage({ path, pruneIntervalMs: 0, spendLeases: false });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(ids(path)().sort()).toEqual(['old', 'recent']);
     await off.close();
 
     // An hour between runs: what goes now goes because the store opened.
-    const opened = sqliteStorage({ path, pruneIntervalMs: 3_600_000 });
+    const opened = sqliteStorage({ path, pruneIntervalMs: 3_600_000, spendLeases: false });
     await vi.waitFor(() => expect(ids(path)()).toEqual(['recent']));
     await opened.close();
 
-    const timed = sqliteStorage({ path, pruneIntervalMs: 100 });
+    const timed = sqliteStorage({ path, pruneIntervalMs: 100, spendLeases: false });
     try {
       await timed.spend.reserve(settledOld('older', monthsAgo(3)), null);
       await timed.spend.settle(settledOld('older', monthsAgo(3)), m(5));
@@ -276,7 +297,7 @@ describe('sqlite settled reservations pruning', () => {
 
   it('prunes a backlog larger than one batch', async () => {
     const path = freshPath();
-    const storage = sqliteStorage({ path, pruneIntervalMs: 0 });
+    const storage = sqliteStorage({ path, pruneIntervalMs: 0, spendLeases: false });
     storage.close();
     // 4,500 settled reservations of an old month and one open one, written straight into the file.
     const db = new Database(path);
@@ -286,7 +307,7 @@ describe('sqlite settled reservations pruning', () => {
       INSERT INTO tokenhub_reservations (request_id, key_id, month, amount, settled, actual) SELECT 'b' || x, 'key_b', '2020-01', 10, 1, 10 FROM n;
       INSERT INTO tokenhub_reservations (request_id, key_id, month, amount) VALUES ('b-open', 'key_b', '2020-01', 7);`);
     db.close();
-    const again = sqliteStorage({ path, pruneIntervalMs: 0 });
+    const again = sqliteStorage({ path, pruneIntervalMs: 0, spendLeases: false });
     expect(await again.spend.prune()).toBe(4_500);
     expect(ids(path)()).toEqual(['b-open']);
     expect(await again.spend.ledger('key_b', '2020-01')).toEqual({ spent: 45_000, reserved: 7 });

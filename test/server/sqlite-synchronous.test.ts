@@ -1,4 +1,5 @@
-// TOKENHUB_SQLITE_SYNCHRONOUS: read from the environment, validated at start-up, and handed to the SQLite adapter.
+// TOKENHUB_SQLITE_SYNCHRONOUS and TOKENHUB_SPEND_LEASES: read from the environment, validated at start-up, and handed
+// to the SQLite adapter.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,8 +29,28 @@ describe('TOKENHUB_SQLITE_SYNCHRONOUS', () => {
     const path = join(dir, `${mode}.db`);
     const built = await buildStorage(readServerEnv({ TOKENHUB_DB: path, TOKENHUB_SQLITE_SYNCHRONOUS: mode }));
     try {
-      expect(vi.mocked(sqlite.sqliteStorage)).toHaveBeenLastCalledWith({ path, synchronous: mode });
+      expect(vi.mocked(sqlite.sqliteStorage)).toHaveBeenLastCalledWith({ path, synchronous: mode, spendLeases: true });
       expect(await built.storage.spend.reserve({ requestId: 'r', keyId: 'k', month: '2026-01', amount: 5 as never }, null)).toMatchObject({ ok: true });
+    } finally {
+      await built.close();
+    }
+  });
+});
+
+describe('TOKENHUB_SPEND_LEASES', () => {
+  it('is on unless set to 0, false or no, and refuses anything else at start-up', () => {
+    expect(readServerEnv({}).TOKENHUB_SPEND_LEASES).toBe(true);
+    for (const on of ['1', 'true', 'yes', '']) expect(readServerEnv({ TOKENHUB_SPEND_LEASES: on }).TOKENHUB_SPEND_LEASES).toBe(true);
+    for (const off of ['0', 'false', 'no']) expect(readServerEnv({ TOKENHUB_SPEND_LEASES: off }).TOKENHUB_SPEND_LEASES).toBe(false);
+    expect(() => readServerEnv({ TOKENHUB_SPEND_LEASES: 'off' })).toThrow(/TOKENHUB_SPEND_LEASES/);
+  });
+
+  it('opens the SQLite file without leases when set to 0', async () => {
+    const path = join(dir, 'exact.db');
+    const built = await buildStorage(readServerEnv({ TOKENHUB_DB: path, TOKENHUB_SPEND_LEASES: '0' }));
+    try {
+      expect(vi.mocked(sqlite.sqliteStorage)).toHaveBeenLastCalledWith({ path, synchronous: 'background', spendLeases: false });
+      expect(await built.storage.spend.reserve({ requestId: 'r1', keyId: 'k', month: '2026-01', amount: 5 as never }, null)).toMatchObject({ ok: true });
     } finally {
       await built.close();
     }

@@ -21,11 +21,14 @@ export interface GroupCommit {
 /**
  * What the steps' owner learns of each transaction the group commit runs, inside it: `begin` before the first step
  * (`isolated` when each step runs in its own savepoint), `end` after the last one, before COMMIT (throwing there fails
- * the batch for every caller). Lets steps share work across a batch, e.g. read a row once and write it back once.
+ * the batch for every caller), and, outside it, `rolledBack` when the transaction was undone as a whole (a step threw
+ * in a plain run, or BEGIN or COMMIT failed). Lets steps share work across a batch, e.g. read a row once and write it
+ * back once, and keep state in memory that mirrors what they wrote: undone with the transaction.
  */
 export interface BatchHooks {
   begin(isolated: boolean): void;
   end(): void;
+  rolledBack?(): void;
 }
 
 const noHooks: BatchHooks = { begin() {}, end() {} };
@@ -110,9 +113,15 @@ export function groupCommit(db: Database, sync: WalSync = noWalSync, hooks: Batc
       try {
         outcomes = plain.immediate(steps);
       } catch (error) {
+        hooks.rolledBack?.();
         if (!stepThrew) throw error;
         // Rolled back: nothing of the plain run is left. The steps hold their own inputs, so running again is the same.
-        outcomes = isolated.immediate(steps);
+        try {
+          outcomes = isolated.immediate(steps);
+        } catch (again) {
+          hooks.rolledBack?.();
+          throw again;
+        }
       }
     } catch (error) {
       for (const s of steps) s.reject(error);

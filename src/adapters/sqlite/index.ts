@@ -33,6 +33,12 @@ const isDatabase = (v: unknown): v is Database =>
 
 /** How often settled reservations of old months are pruned, ms; 0 never. Default 6 hours. */
 const pruneIntervalMs = z.number().int().nonnegative().default(DEFAULT_PRUNE_INTERVAL_MS);
+/**
+ * Admit requests against a block of each busy key's month held in the file, in memory (default true): no transaction
+ * per request. Another process sharing the file may then be refused up to that block's unused part before the cap
+ * (see `spendLeases`); false reserves each request in its own row, exactly, at a transaction per batch of requests.
+ */
+const spendLeases = z.boolean().default(true);
 
 const pathOptions = z.strictObject({
     /** File to open or create; its folder is created if missing. `:memory:` for a throwaway database. */
@@ -51,15 +57,17 @@ const pathOptions = z.strictObject({
      */
     checkpointIntervalMs: z.number().int().nonnegative().default(DEFAULT_CHECKPOINT_INTERVAL_MS),
     pruneIntervalMs,
+    spendLeases,
 });
 const databaseOptions = z.strictObject({
   /** A better-sqlite3 Database the host opened and will close; used with the host's own pragmas. */
   database: z.custom<Database>(isDatabase, { message: 'expected a better-sqlite3 Database' }),
   pruneIntervalMs,
+  spendLeases,
 });
 
 /** Options of `sqliteStorage`: a file path (the adapter opens and closes it) or the host's Database. */
-export type SqliteStorageOptions = z.input<typeof pathOptions> | { database: Database; pruneIntervalMs?: number };
+export type SqliteStorageOptions = z.input<typeof pathOptions> | { database: Database; pruneIntervalMs?: number; spendLeases?: boolean };
 
 /** What `sqliteStorage` returns: the three stores (spend with its `prune`) and `close`. */
 export interface SqliteStorage extends Storage {
@@ -76,7 +84,9 @@ export interface SqliteStorage extends Storage {
  * (default 1 s; see `walCheckpointer`), and `close()` syncs and closes it;
  * with `{ database }` it uses the host's connection as configured and `close()` leaves it open.
  * The schema is created or migrated on open; the adapter owns the file's `PRAGMA user_version`.
- * Several processes may share one file: spend changes take the write lock before they read.
+ * Several processes may share one file: spend changes take the write lock before they read. With `spendLeases` (the
+ * default) each process admits a busy key's requests against a block of its month held in the file, so a transaction
+ * serves many requests, and near the cap another process may be refused up to that block's unused part early.
  *
  * Usage analytics (aggregate, series, heatmap, wasteGroups) over a file the adapter opened run on a worker thread
  * with its own read-only connection (same cache and memory map), started on the first such call, so an aggregate
@@ -125,7 +135,7 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
   let spend: SqliteSpendStore | undefined;
   try {
     const keys = sqliteKeyStore(db, sync);
-    spend = sqliteSpendStore(db, { pruneIntervalMs: o.pruneIntervalMs }, sync);
+    spend = sqliteSpendStore(db, { pruneIntervalMs: o.pruneIntervalMs, leases: o.spendLeases }, sync);
     const usage = usageStore(db, reader, sync);
     let closing: void | Promise<void> | undefined;
     let closed = false;
