@@ -4,6 +4,7 @@ import { UpstreamStreamError } from '../providers/types.js';
 import type { Usage } from '../core/cost.js';
 import { SSE_DONE, SseReader, sseData } from './sse.js';
 import type { Cancellation } from '../transport/cancellation.js';
+import { joinBytes } from '../transport/join-bytes.js';
 
 /** How a relayed stream ended. */
 export interface StreamOutcome {
@@ -64,7 +65,7 @@ class FrameBuffer {
   /** What is ready, or null; clears it. */
   take(): Frames | null {
     if (this.bytes.length > 0) {
-      const ready = this.bytes.length === 1 ? this.bytes[0]! : Buffer.concat(this.bytes);
+      const ready = this.bytes.length === 1 ? this.bytes[0]! : joinBytes(this.bytes);
       this.bytes.length = 0;
       return ready;
     }

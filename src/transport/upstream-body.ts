@@ -1,5 +1,6 @@
 // An upstream answer's body as undici's dispatch callbacks deliver it: chunks queue here until the reader takes them.
 import type { Dispatcher } from 'undici';
+import { joinBytes } from './join-bytes.js';
 
 /** Unread bytes a body holds before it pauses the socket; a read resumes it. undici's own Readable uses 64 KiB. */
 export const BODY_HIGH_WATER_BYTES = 64 * 1024;
@@ -119,7 +120,7 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
       // Everything that came since the last read, in one piece, as a Readable's read() hands it over: one socket read
       // of a chunked body is one callback per HTTP chunk (a provider's 18 SSE events, say), and the reader's work per
       // piece costs more than joining them.
-      const bytes = n === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.held);
+      const bytes = n === 1 ? this.chunks[0]! : joinBytes(this.chunks);
       this.chunks.length = 0;
       this.held = 0;
       this.controller.resume();

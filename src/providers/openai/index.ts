@@ -7,6 +7,7 @@ import type { ChatCompletion, ExchangeInfo, MappedResponse, Provider, StreamTran
 import { UpstreamStreamError } from '../types.js';
 import { eventTooLarge, MAX_SSE_EVENT_BYTES, SseDecoder, SseReader, sseData, type SseEvent } from '../../stream/sse.js';
 import { ChunkPrefix, plainChunk, USAGE_NULL_BYTES } from './plain-chunk.js';
+import { joinBytes } from '../../transport/join-bytes.js';
 
 export const openAICompatibleOptionsSchema = z.object({
   /** Provider name used in model ids (`name/model`). Default `openai`. */
@@ -128,7 +129,7 @@ class OpenAIStreamTranslator implements StreamTranslator {
   /** The kept reads followed by `read`, in one buffer; nothing is kept after. */
   private takeKept(read: Buffer | null): Buffer {
     if (read !== null) this.kept.push(read);
-    const all = Buffer.concat(this.kept, this.keptBytes + (read?.length ?? 0));
+    const all = joinBytes(this.kept);
     this.kept.length = 0;
     this.keptBytes = 0;
     return all;
