@@ -102,6 +102,14 @@ export function spendLeases(storage: LeaseStorage) {
   let removedLeases: Lease[] = [];
   let removedHolds: Array<[string, { lease: Lease; reservation: Reservation }]> = [];
   let written: Settled[] = [];
+  const forgetBatch = () => {
+    before = new Map();
+    addedHolds = [];
+    addedLeases = [];
+    removedLeases = [];
+    removedHolds = [];
+    written = [];
+  };
   const touch = (l: Lease) => {
     if (!before.has(l)) before.set(l, { amount: l.amount, held: l.held, charged: l.charged, spent: l.spent, reserved: l.reserved });
   };
@@ -285,14 +293,7 @@ export function spendLeases(storage: LeaseStorage) {
     },
 
     hooks: {
-      begin() {
-        before = new Map();
-        addedHolds = [];
-        addedLeases = [];
-        removedLeases = [];
-        removedHolds = [];
-        written = [];
-      },
+      begin: forgetBatch,
       /** The batch's transaction was undone, so is what its steps changed in memory. */
       rolledBack() {
         for (const [l, n] of before) Object.assign(l, n);
@@ -302,12 +303,7 @@ export function spendLeases(storage: LeaseStorage) {
         for (const [id, h] of removedHolds) holds.set(id, h);
         settled = written.concat(settled);
         for (const s of written) settledIds.add(s.reservation.requestId);
-        before = new Map();
-        addedHolds = [];
-        addedLeases = [];
-        removedLeases = [];
-        removedHolds = [];
-        written = [];
+        forgetBatch();
       },
     },
   };

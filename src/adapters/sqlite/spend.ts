@@ -89,6 +89,9 @@ export interface SqliteSpendStore extends SpendStore {
  * and older ones are pruned at construction and then every `pruneIntervalMs` (default 6 h). A settle that comes
  * for a pruned request id changes nothing and reports `settled: false`, as for an id never reserved: by then
  * it is a duplicate at least a month late.
+ *
+ * With `leases`, a busy key's requests are admitted against a block of its month instead, in memory, and only the
+ * block's changes and the settled requests' rows go through the group commit (see `spendLeases`).
  */
 export function sqliteSpendStore(
   db: Database,
@@ -311,10 +314,10 @@ export function sqliteSpendStore(
       return writes.run(() => reserve(own, limit));
     },
     settle: (r, actual) => {
+      if (leases?.holds(r.requestId)) return Promise.resolve(leases.settle(r.requestId, actual));
       // Nobody waits on a settle (the answer went out already): it joins the next batch of reserves, within 5 ms.
       const own = { ...r };
       if (leases === null) return writes.later(() => settle(own, actual));
-      if (leases.holds(r.requestId)) return Promise.resolve(leases.settle(r.requestId, actual));
       // A reservation of its own (made without leases, by this file's earlier runs), or none: its ledger is seen with
       // this process's lease on the month.
       return writes.later(() => settle(own, actual)).then(({ settled, ledger }) => ({ settled, ledger: leases.leased(own.keyId, own.month, ledger) }));
