@@ -1,6 +1,7 @@
 // The SQLite spend store in-process: a reserve and a settle per request, MICRO_PER_BATCH requests per event-loop turn
 // (the settles of one turn join the next turn's reserve transaction, as at 32 connections). Options of sqliteStorage
-// as JSON in MICRO_SQLITE, e.g. '{"synchronous":"normal","checkpointIntervalMs":0}'.
+// as JSON in MICRO_SQLITE, e.g. '{"synchronous":"normal","checkpointIntervalMs":0}', or '{"spendLeases":false}' for the
+// per-request path without spend leases.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
