@@ -1,10 +1,15 @@
-// Spend caps end to end: the boundary, the 429 the SDKs do not retry, concurrency, revocation.
-import { describe, expect, it } from 'vitest';
+// Spend caps end to end: the boundary, the 429 the SDKs do not retry, concurrency, revocation; in memory and over a
+// SQLite file with its spend leases (the standalone server's default storage).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
-import { defaultPricing, parseChatRequest, requestFeatures, worstCaseCost } from '../../src/index.js';
+import { defaultPricing, memoryStorage, parseChatRequest, requestFeatures, sqliteStorage, worstCaseCost, type Storage } from '../../src/index.js';
 import { useOpenAIGateway } from '../support/gateway.js';
 
-const fixture = useOpenAIGateway();
+const dir = mkdtempSync(join(tmpdir(), 'tokenhub-caps-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const body = {
   model: 'openai/gpt-4o-mini',
@@ -16,7 +21,14 @@ const reservation = worstCaseCost(defaultPricing().get('openai/gpt-4o-mini')!, r
 /** What the stand-in's answer costs: 12 in, 9 out on gpt-4o-mini, rounded up. */
 const actual = 8;
 
-describe('spend caps', () => {
+for (const [name, storage] of [
+  ['in memory', () => memoryStorage()],
+  ['over SQLite with spend leases', () => sqliteStorage({ path: join(dir, 'caps.db') })],
+] as Array<[string, () => Storage]>) describe(`spend caps, ${name}`, () => {
+  const made = storage();
+  // Registered before the gateway's own: after-hooks run last-registered first, so the hub is closed before its storage.
+  afterAll(async () => made.close?.());
+  const fixture = useOpenAIGateway({ storage: made });
   it('admits a request whose worst case exactly fills the cap, then refuses the next with the SPEC 429 and no upstream call', async () => {
     const { id, key } = await fixture.gw.createKey({ monthlyLimitUsd: reservation / 1e6 });
     const client = fixture.gw.client(key);
