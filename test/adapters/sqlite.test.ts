@@ -229,7 +229,8 @@ describe('sqlite spend store shared by several processes', () => {
     const path = freshPath();
     const admitted = await race(path, true);
     expect(admitted).toBeLessThanOrEqual(2_000);
-    expect(admitted).toBeGreaterThanOrEqual(1_990);
+    // Near the cap each block's spare part is at most a quarter of the headroom beside it: a few requests of 7 each.
+    expect(admitted).toBeGreaterThanOrEqual(1_980);
     const storage = sqliteStorage({ path });
     expect(await storage.spend.ledger('key_shared', '2026-01')).toEqual({ spent: 0, reserved: admitted * 7 });
     await storage.close?.();
