@@ -15,8 +15,13 @@ if (env.GEMINI_API_KEY) providers.push(google({ apiKey: env.GEMINI_API_KEY, ...(
 if (providers.length === 0) console.warn('no provider configured: set OPENAI_API_KEY, ANTHROPIC_API_KEY or GEMINI_API_KEY');
 
 // 2. Storage: keys, spend and usage in one SQLite file that survives restarts. (`npm start` moves them to
-//    PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set: see src/server/storage.ts.)
-const storage = sqliteStorage({ path: env.TOKENHUB_DB || 'data/tokenhub.db' });
+//    PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set: see src/server/storage.ts.) A busy key's requests
+//    are admitted in memory against a block of its month held in the file (spend leases, the README's "Spend
+//    leases"); TOKENHUB_SPEND_LEASES=0 reserves each request in its own row, exact when processes share the file.
+const storage = sqliteStorage({
+  path: env.TOKENHUB_DB || 'data/tokenhub.db',
+  spendLeases: !['0', 'false', 'no'].includes(env.TOKENHUB_SPEND_LEASES ?? ''),
+});
 
 // 3. The admin token guards /admin/*. Without one, generate it and print it once, or nobody could create a key.
 const adminToken = env.TOKENHUB_ADMIN_TOKEN || `tha-${randomBytes(24).toString('base64url')}`;
