@@ -69,6 +69,17 @@ describe('sqlite spend leases', () => {
     await storage.close();
   });
 
+  it('refuse a request the block has room for once the cap is lowered below what is held', async () => {
+    const path = freshPath();
+    const storage = sqliteStorage({ path, pruneIntervalMs: 0 });
+    for (let i = 0; i < 3; i++) expect((await storage.spend.reserve(hold(100), m(100_000))).ok).toBe(true);
+    expect(fileView(path).reserved).toBeGreaterThan(400); // the block has room for more
+    // An admin lowers the key's cap to 250: 300 is held already, so nothing more fits, however much the block holds.
+    expect(await storage.spend.reserve(hold(100), m(250))).toEqual({ ok: false, ledger: { spent: 0, reserved: 300 } });
+    expect(fileView(path).reserved).toBe(300); // the refusal gave the block's spare part back
+    await storage.close();
+  });
+
   it(`move settled costs into the file within ${LEASE_FLUSH_MS} ms, with a row per request, and give an idle block back`, async () => {
     const path = freshPath();
     const storage = sqliteStorage({ path, pruneIntervalMs: 0 });

@@ -60,6 +60,13 @@ type LeaseNumbers = Pick<Lease, 'amount' | 'held' | 'charged' | 'spent' | 'reser
 
 const mapKey = (keyId: string, month: string) => `${keyId}\u0000${month}`;
 
+/**
+ * Whether `amount` can be admitted under the lease without a transaction: the block has room for it, and the limit
+ * (which an admin may have lowered since the block was granted) still allows it against the month as last seen.
+ */
+const roomInBlock = (l: Lease, amount: number, limit: number | null): boolean =>
+  l.held + l.charged + amount <= l.amount && (limit === null || l.spent + l.charged + l.reserved - l.amount + l.held + amount <= limit);
+
 /** The lease's view of its month: the row as last seen, with what this process holds and charged in memory. */
 const viewOf = (l: Lease): MonthLedger => ({ spent: (l.spent + l.charged) as Micros, reserved: (l.reserved - l.amount + l.held) as Micros });
 
@@ -212,8 +219,8 @@ export function spendLeases(storage: LeaseStorage) {
       lease = { keyId: own.keyId, month: own.month, id: `lease_${newRequestId(Date.now())}`, amount: 0, held: 0, charged: 0, spent: row.spent, reserved: row.reserved, busy: false };
       opened = true;
     }
-    // A step before this one in the batch may have grown the lease enough.
-    const inBlock = lease.held + lease.charged + own.amount <= lease.amount;
+    // A step before this one in the batch may have grown the lease enough; otherwise the transaction decides.
+    const inBlock = roomInBlock(lease, own.amount, limit);
     const change = inBlock ? null : rebalance(lease, own.amount, limit, false);
     // Every statement ran: memory follows.
     if (opened) {
@@ -246,12 +253,7 @@ export function spendLeases(storage: LeaseStorage) {
       limitOf.set(r.keyId, limit);
       schedule();
       const l = leases.get(mapKey(r.keyId, r.month));
-      // In memory when the block has room and the limit (an admin may have lowered it) still allows the request.
-      if (
-        l !== undefined &&
-        l.held + l.charged + r.amount <= l.amount &&
-        (limit === null || l.spent + l.charged + l.reserved - l.amount + l.held + r.amount <= limit)
-      ) {
+      if (l !== undefined && roomInBlock(l, r.amount, limit)) {
         l.held += r.amount;
         l.busy = true;
         holds.set(r.requestId, { lease: l, reservation: own });
@@ -308,5 +310,3 @@ export function spendLeases(storage: LeaseStorage) {
     },
   };
 }
-
-export type SpendLeases = ReturnType<typeof spendLeases>;
