@@ -18,6 +18,9 @@ const config = {
   memoryWaves: num('BENCH_MEMORY_WAVES', 2),
   scenarios: (process.env.BENCH_SCENARIOS ?? 'json,stream,latency,memory').split(',').map((s) => s.trim()).filter(Boolean),
   profile: process.env.BENCH_PROFILE === '1',
+  /** Extra Node flags for the gateway processes, and for the proxy, e.g. `--trace-gc` (their output joins the bench's). */
+  gatewayFlags: (process.env.BENCH_GATEWAY_FLAGS ?? '').split(/\s+/).filter(Boolean),
+  baselineFlags: (process.env.BENCH_BASELINE_FLAGS ?? '').split(/\s+/).filter(Boolean),
   /** `sqlite` (the server's default) or `memory` (diagnostic: the engine without storage cost). */
   storage: process.env.BENCH_STORAGE === 'memory' ? 'memory' : 'sqlite',
   /** Another build of the gateway (a copy of dist/ from before a change) measured beside the current one. */
@@ -118,11 +121,12 @@ try {
   upstream = await start('upstream.mjs');
   const upstreamURL = `http://127.0.0.1:${upstream.port}/v1`;
   const connections = String(Math.max(256, config.streams + 24));
-  const startBaseline = () => start('proxy.mjs', { execArgv: SERVER_NODE_FLAGS, env: { UPSTREAM_URL: upstreamURL, BENCH_UPSTREAM_CONNECTIONS: connections } });
-  baseline = await startBaseline();
   const profileDir = join(workDir, 'profiles');
+  const profileFlags = (name) => (config.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []);
+  const startBaseline = () => start('proxy.mjs', { execArgv: [...SERVER_NODE_FLAGS, ...config.baselineFlags, ...profileFlags('baseline')], env: { UPSTREAM_URL: upstreamURL, BENCH_UPSTREAM_CONNECTIONS: connections } });
+  baseline = await startBaseline();
   const startGateway = (name, dist) => start('gateway.mjs', {
-    execArgv: ['--expose-gc', ...SERVER_NODE_FLAGS, ...(config.profile && name === 'tokenhub' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+    execArgv: ['--expose-gc', ...SERVER_NODE_FLAGS, ...config.gatewayFlags, ...profileFlags(name)],
     env: {
       PORT: '0',
       HOST: '127.0.0.1',
@@ -234,7 +238,7 @@ try {
   const file = join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nresults written to ${file}`);
-  if (config.profile) console.log(`gateway CPU profile in ${profileDir} (summary: node bench/profile-summary.mjs <file>)`);
+  if (config.profile) console.log(`CPU profiles in ${profileDir}/<process> (summary: node bench/profile-summary.mjs <file>)`);
   else rmSync(workDir, { recursive: true, force: true });
 } catch (err) {
   console.error(`bench failed: ${err?.stack ?? err}`);
