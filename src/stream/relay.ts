@@ -89,6 +89,90 @@ export function sseErrorFrame(message: string, code: string): string {
   return sseData(JSON.stringify({ error: { message, type: 'upstream_error', param: null, code } }));
 }
 
+/** One relay's state, shared by its frames generator and its outcome. */
+class RelayRun {
+  firstByteAt: number | null = null;
+  error: StreamOutcome['error'] = null;
+  readonly outcome: Promise<StreamOutcome>;
+  private resolve!: (o: StreamOutcome) => void;
+  private settled = false;
+
+  constructor(
+    readonly translator: StreamTranslator,
+    readonly signal: Cancellation,
+    private readonly clock: () => number,
+  ) {
+    this.outcome = new Promise<StreamOutcome>((r) => (this.resolve = r));
+  }
+
+  /** Notes when the first frame went out. */
+  firstByte(): void {
+    this.firstByteAt ??= this.clock();
+  }
+
+  /** Resolves the outcome, once. */
+  readonly finish = (): void => {
+    if (this.settled) return;
+    this.settled = true;
+    const t = this.translator;
+    this.resolve({
+      reported: t.usage(),
+      outputBytes: t.outputBytes(),
+      completed: t.completed() && this.error === null,
+      clientLeft: this.signal.aborted,
+      error: this.error,
+      firstByteAt: this.firstByteAt,
+    });
+  };
+}
+
+/**
+ * The client frames of one relay. A module-level generator, not one declared inside `relayStream`: every closure of a
+ * generator function is a new function with a prototype object of its own, so the generators of each stream would get
+ * a hidden class of their own, made in the old generation. Those keep what the stream allocated alive through the
+ * young-generation collections until the next full one: measured, ~1.7 KB of every stream promoted, and the
+ * gateway's collector at about twice the proxy's CPU per stream.
+ */
+async function* relayFrames(run: RelayRun, upstream: AsyncIterable<Uint8Array>): AsyncGenerator<Frames, void, undefined> {
+  const { translator } = run;
+  const out = new FrameBuffer(translator);
+  try {
+    try {
+      for await (const bytes of upstream) {
+        out.push(bytes);
+        const ready = out.take();
+        if (ready !== null) {
+          run.firstByte();
+          yield ready;
+        }
+      }
+      let tail = out.end();
+      if (!translator.completed()) {
+        run.error = { message: 'The provider ended the stream before it was complete.', code: 'stream_incomplete' };
+        tail += sseErrorFrame(run.error.message, run.error.code);
+      } else {
+        tail += SSE_DONE;
+      }
+      run.firstByte();
+      yield out.takeWith(tail);
+    } catch (err) {
+      if (run.signal.aborted) return; // the client left: nobody to tell
+      const error =
+        err instanceof UpstreamStreamError
+          ? { message: err.message, code: 'upstream_error' }
+          : err instanceof SyntaxError
+            ? { message: 'The provider sent a malformed stream event.', code: 'upstream_error' }
+            : { message: 'The provider stream failed mid-way.', code: 'stream_interrupted' };
+      run.error = error;
+      run.firstByte();
+      // What was translated before the failure still goes out, ahead of the error frame.
+      yield out.takeWith(sseErrorFrame(error.message, error.code));
+    }
+  } finally {
+    run.finish();
+  }
+}
+
 /**
  * Turns upstream bytes into client frames. `frames` yields strings ready to write; `outcome`
  * resolves exactly once when the relay ends for any reason (end, upstream error, client gone).
@@ -98,64 +182,9 @@ export function relayStream(
   translator: StreamTranslator,
   { signal, clock = Date.now }: RelayOptions,
 ): { frames: AsyncGenerator<Frames, void, undefined>; outcome: Promise<StreamOutcome> } {
-  let resolve!: (o: StreamOutcome) => void;
-  const outcome = new Promise<StreamOutcome>((r) => (resolve = r));
-  let firstByteAt: number | null = null;
-  let error: StreamOutcome['error'] = null;
-  let settled = false;
-  const finish = () => {
-    if (settled) return;
-    settled = true;
-    resolve({
-      reported: translator.usage(),
-      outputBytes: translator.outputBytes(),
-      completed: translator.completed() && error === null,
-      clientLeft: signal.aborted,
-      error,
-      firstByteAt,
-    });
-  };
-
-  async function* frames(): AsyncGenerator<Frames, void, undefined> {
-    const out = new FrameBuffer(translator);
-    try {
-      try {
-        for await (const bytes of upstream) {
-          out.push(bytes);
-          const ready = out.take();
-          if (ready !== null) {
-            firstByteAt ??= clock();
-            yield ready;
-          }
-        }
-        let tail = out.end();
-        if (!translator.completed()) {
-          error = { message: 'The provider ended the stream before it was complete.', code: 'stream_incomplete' };
-          tail += sseErrorFrame(error.message, error.code);
-        } else {
-          tail += SSE_DONE;
-        }
-        firstByteAt ??= clock();
-        yield out.takeWith(tail);
-      } catch (err) {
-        if (signal.aborted) return; // the client left: nobody to tell
-        error =
-          err instanceof UpstreamStreamError
-            ? { message: err.message, code: 'upstream_error' }
-            : err instanceof SyntaxError
-              ? { message: 'The provider sent a malformed stream event.', code: 'upstream_error' }
-              : { message: 'The provider stream failed mid-way.', code: 'stream_interrupted' };
-        firstByteAt ??= clock();
-        // What was translated before the failure still goes out, ahead of the error frame.
-        yield out.takeWith(sseErrorFrame(error.message, error.code));
-      }
-    } finally {
-      finish();
-    }
-  }
-
-  const gen = frames();
+  const run = new RelayRun(translator, signal, clock);
+  const frames = relayFrames(run, upstream);
   // If the consumer never starts or drops the generator, the outcome must still resolve.
-  signal.once('abort', () => queueMicrotask(finish));
-  return { frames: gen, outcome };
+  signal.once('abort', () => queueMicrotask(run.finish));
+  return { frames, outcome: run.outcome };
 }

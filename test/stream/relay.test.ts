@@ -70,4 +70,21 @@ describe('relayStream', () => {
     expect(stopped).toBe(true);
     expect(reads).toBeLessThanOrEqual(MAX_SSE_EVENT_BYTES / (1024 * 1024) + 1);
   });
+
+  it('makes the frames of every stream with one generator function, so they share one prototype', async () => {
+    // A generator function declared per stream gives each stream's generator a prototype and a hidden class of its own,
+    // which kept every stream's allocations alive into the old generation (bench/README.md, round 9).
+    const start = () => {
+      async function* upstream() {
+        yield wire;
+      }
+      return relayStream(upstream(), openai({ apiKey: 'sk-test' }).streamTranslator(info, true), { signal: new Cancellation() });
+    };
+    const [a, b] = [start(), start()];
+    expect(Object.getPrototypeOf(a.frames)).toBe(Object.getPrototypeOf(b.frames));
+    for (const r of [a, b]) {
+      for await (const _ of r.frames);
+      expect((await r.outcome).completed).toBe(true);
+    }
+  });
 });
