@@ -21,6 +21,8 @@ const config = {
   /** Extra Node flags for the gateway processes, and for the proxy, e.g. `--trace-gc` (their output joins the bench's). */
   gatewayFlags: (process.env.BENCH_GATEWAY_FLAGS ?? '').split(/\s+/).filter(Boolean),
   baselineFlags: (process.env.BENCH_BASELINE_FLAGS ?? '').split(/\s+/).filter(Boolean),
+  /** Node flags for the `BENCH_BEFORE_DIST` gateway only, after the others (the last of a flag wins): a setting's A/B. */
+  beforeFlags: (process.env.BENCH_BEFORE_FLAGS ?? '').split(/\s+/).filter(Boolean),
   /** `sqlite` (the server's default) or `memory` (diagnostic: the engine without storage cost). */
   storage: process.env.BENCH_STORAGE === 'memory' ? 'memory' : 'sqlite',
   /** Another build of the gateway (a copy of dist/ from before a change) measured beside the current one. */
@@ -126,7 +128,7 @@ try {
   const startBaseline = () => start('proxy.mjs', { execArgv: [...SERVER_NODE_FLAGS, ...config.baselineFlags, ...profileFlags('baseline')], env: { UPSTREAM_URL: upstreamURL, BENCH_UPSTREAM_CONNECTIONS: connections } });
   baseline = await startBaseline();
   const startGateway = (name, dist) => start('gateway.mjs', {
-    execArgv: ['--expose-gc', ...SERVER_NODE_FLAGS, ...config.gatewayFlags, ...profileFlags(name)],
+    execArgv: ['--expose-gc', ...SERVER_NODE_FLAGS, ...config.gatewayFlags, ...(name === 'before' ? config.beforeFlags : []), ...profileFlags(name)],
     env: {
       PORT: '0',
       HOST: '127.0.0.1',
