@@ -130,8 +130,8 @@ class RelayRun {
  * The client frames of one relay. A module-level generator, not one declared inside `relayStream`: every closure of a
  * generator function is a new function with a prototype object of its own, so the generators of each stream would get
  * a hidden class of their own, made in the old generation. Those keep what the stream allocated alive through the
- * young-generation collections until the next full one: measured, ~1.7 KB of every stream promoted, and the
- * gateway's collector at about twice the proxy's CPU per stream.
+ * young-generation collections until the next full one: measured under the bench's streaming load, ~5 KB of every
+ * stream promoted and the collector at 75–118 CPU µs per stream, where the proxy's takes 12 (bench/README.md, round 9).
  */
 async function* relayFrames(run: RelayRun, upstream: AsyncIterable<Uint8Array>): AsyncGenerator<Frames, void, undefined> {
   const { translator } = run;
