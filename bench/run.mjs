@@ -8,6 +8,8 @@ import { peakRssKb, rssKb } from './proc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const num = (name, def) => (process.env[name] === undefined || process.env[name] === '' ? def : Number(process.env[name]));
+/** A variable's Node flags, split on white space. */
+const flags = (name) => (process.env[name] ?? '').split(/\s+/).filter(Boolean);
 /** Every knob, with its default; see bench/README.md. */
 const config = {
   seconds: num('BENCH_SECONDS', 5),
@@ -19,10 +21,10 @@ const config = {
   scenarios: (process.env.BENCH_SCENARIOS ?? 'json,stream,latency,memory').split(',').map((s) => s.trim()).filter(Boolean),
   profile: process.env.BENCH_PROFILE === '1',
   /** Extra Node flags for the gateway processes, and for the proxy, e.g. `--trace-gc` (their output joins the bench's). */
-  gatewayFlags: (process.env.BENCH_GATEWAY_FLAGS ?? '').split(/\s+/).filter(Boolean),
-  baselineFlags: (process.env.BENCH_BASELINE_FLAGS ?? '').split(/\s+/).filter(Boolean),
+  gatewayFlags: flags('BENCH_GATEWAY_FLAGS'),
+  baselineFlags: flags('BENCH_BASELINE_FLAGS'),
   /** Node flags for the `BENCH_BEFORE_DIST` gateway only, after the others (the last of a flag wins): a setting's A/B. */
-  beforeFlags: (process.env.BENCH_BEFORE_FLAGS ?? '').split(/\s+/).filter(Boolean),
+  beforeFlags: flags('BENCH_BEFORE_FLAGS'),
   /** `sqlite` (the server's default) or `memory` (diagnostic: the engine without storage cost). */
   storage: process.env.BENCH_STORAGE === 'memory' ? 'memory' : 'sqlite',
   /** Another build of the gateway (a copy of dist/ from before a change) measured beside the current one. */
