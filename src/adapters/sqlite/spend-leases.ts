@@ -103,19 +103,20 @@ export function spendLeases(storage: LeaseStorage) {
 
   // What the running batch changed, to put back if its transaction is rolled back: the leases' numbers before its
   // first change, the holds and leases it added, the leases it removed, the settled requests it wrote.
-  let before = new Map<Lease, LeaseNumbers>();
-  let addedHolds: string[] = [];
-  let addedLeases: Lease[] = [];
-  let removedLeases: Lease[] = [];
-  let removedHolds: Array<[string, { lease: Lease; reservation: Reservation }]> = [];
-  let written: Settled[] = [];
+  // Emptied in place at every batch's start: nothing outside the batch keeps them.
+  const before = new Map<Lease, LeaseNumbers>();
+  const addedHolds: string[] = [];
+  const addedLeases: Lease[] = [];
+  const removedLeases: Lease[] = [];
+  const removedHolds: Array<[string, { lease: Lease; reservation: Reservation }]> = [];
+  const written: Settled[] = [];
   const forgetBatch = () => {
-    before = new Map();
-    addedHolds = [];
-    addedLeases = [];
-    removedLeases = [];
-    removedHolds = [];
-    written = [];
+    before.clear();
+    addedHolds.length = 0;
+    addedLeases.length = 0;
+    removedLeases.length = 0;
+    removedHolds.length = 0;
+    written.length = 0;
   };
   const touch = (l: Lease) => {
     if (!before.has(l)) before.set(l, { amount: l.amount, held: l.held, charged: l.charged, spent: l.spent, reserved: l.reserved });
