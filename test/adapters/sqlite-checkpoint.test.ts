@@ -1,17 +1,13 @@
 // SQLite checkpoints on a worker thread: the WAL reaches the database file without the writer's thread copying it.
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { tempFiles } from '../support/temp-files.js';
 import { FALLBACK_CHECKPOINT_PAGES, walCheckpointer } from '../../src/adapters/sqlite/checkpointer.js';
 import { sqliteStorage } from '../../src/adapters/sqlite/index.js';
 import { usageRecord } from '../contracts/support.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tokenhub-sqlite-checkpoint-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
-const freshPath = () => join(dir, `db-${++n}.db`);
+const freshPath = tempFiles('tokenhub-sqlite-checkpoint').fresh;
 const size = (path: string) => statSync(path).size;
 
 /**

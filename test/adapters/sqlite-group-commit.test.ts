@@ -1,9 +1,8 @@
 // SQLite group commit: the reserves and settles of one event-loop turn share one transaction, each isolated in a savepoint.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { tempFiles } from '../support/temp-files.js';
 import { sqliteSpendStore, sqliteStorage } from '../../src/adapters/sqlite/index.js';
 import { LINGER_MS } from '../../src/adapters/sqlite/group-commit.js';
 import type { Micros } from '../../src/core/money.js';
@@ -14,15 +13,7 @@ const JAN = '2026-01';
 let seq = 0;
 const hold = (amount: number, keyId = 'key_g'): Reservation => ({ requestId: `g-${++seq}`, keyId, month: JAN, amount: m(amount) });
 
-let dir: string;
-let files = 0;
-const freshPath = () => join(dir, `g${++files}.db`);
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tokenhub-group-commit-'));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const freshPath = tempFiles('tokenhub-group-commit').fresh;
 
 /** A file in WAL mode opened as a host would, with the spend store on it (no pruning). */
 function hosted(timeout = 5_000) {

@@ -1,12 +1,11 @@
 // SQLite spend leases: a busy key's requests admitted in memory against a block held in the file, what the file shows,
 // and what a crash, a failed transaction and a cost above the hold do.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { tempFiles } from '../support/temp-files.js';
 import { sqliteStorage } from '../../src/adapters/sqlite/index.js';
 import { LEASE_FLUSH_MS } from '../../src/adapters/sqlite/spend-leases.js';
 import type { Micros } from '../../src/core/money.js';
@@ -17,15 +16,7 @@ const JAN = '2026-01';
 let seq = 0;
 const hold = (amount: number, keyId = 'key_l'): Reservation => ({ requestId: `l-${++seq}`, keyId, month: JAN, amount: m(amount) });
 
-let dir: string;
-let files = 0;
-const freshPath = () => join(dir, `l${++files}.db`);
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tokenhub-leases-'));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const freshPath = tempFiles('tokenhub-leases').fresh;
 
 /** What another connection reads in the file: the month's row and the reservation rows. */
 function fileView(path: string, keyId = 'key_l') {

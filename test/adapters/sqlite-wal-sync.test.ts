@@ -1,8 +1,7 @@
 // SQLite durability modes: when a caller hears back relative to the WAL's fdatasync, and how syncs are shared.
-import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { tempFiles } from '../support/temp-files.js';
 import { sqliteStorage } from '../../src/adapters/sqlite/index.js';
 import { BACKGROUND_SYNC_MS } from '../../src/adapters/sqlite/wal-sync.js';
 import type { Micros } from '../../src/core/money.js';
@@ -24,10 +23,8 @@ vi.mock('node:fs', async (importOriginal) => {
   return { ...fs, default: { ...fs, fdatasync }, fdatasync };
 });
 
-let dir: string;
-let files = 0;
 let seq = 0;
-const freshPath = () => join(dir, `w${++files}.db`);
+const freshPath = tempFiles('tokenhub-wal-sync').fresh;
 const hold = (): Reservation => ({ requestId: `w-${++seq}`, keyId: 'key_w', month: '2026-01', amount: 5 as Micros });
 const walDescriptors = (path: string) =>
   readdirSync('/proc/self/fd').filter((fd) => {
@@ -38,10 +35,6 @@ const walDescriptors = (path: string) =>
     }
   });
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tokenhub-wal-sync-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeEach(() => {
   syncs.started = syncs.finished = 0;
   syncs.files = [];

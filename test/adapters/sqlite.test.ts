@@ -1,11 +1,10 @@
 // The SQLite adapter against the three port contracts, plus what only a file-backed store can show.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { tempFiles } from '../support/temp-files.js';
 import { SQLITE_SCHEMA_VERSION, sqliteKeyStore, sqliteSpendStore, sqliteStorage, sqliteUsageStore } from '../../src/adapters/sqlite/index.js';
 import { pruneCutoff } from '../../src/adapters/sqlite/spend.js';
 import type { Micros } from '../../src/core/money.js';
@@ -17,15 +16,8 @@ import { usageAnalyticsContract } from '../contracts/usage-analytics.contract.js
 import { generateUsage, usageRecord } from '../contracts/support.js';
 import { monthsAgo, pruneScenario } from './spend-prune.js';
 
-let dir: string;
-let files = 0;
-const freshPath = () => join(dir, `t${++files}.db`);
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tokenhub-sqlite-'));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const temp = tempFiles('tokenhub-sqlite');
+const freshPath = temp.fresh;
 
 /** A new file per test, opened the way the server opens it. */
 function fileStore<K extends keyof Storage & ('keys' | 'spend' | 'usage')>(part: K, spendLeases = true) {
@@ -134,7 +126,7 @@ describe('sqlite storage file', () => {
   });
 
   it('creates the missing parent folders of its path', async () => {
-    const path = join(dir, 'nested', 'deeper', 'tokenhub.db');
+    const path = temp.path('nested', 'deeper', 'tokenhub.db');
     const storage = sqliteStorage({ path });
     await storage.close?.();
     expect(existsSync(path)).toBe(true);
